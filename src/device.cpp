@@ -1,0 +1,96 @@
+#include "device.hpp"
+
+#include <array>
+#include <atomic>
+
+#include "error.hpp"
+
+namespace sparseflow {
+namespace {
+
+constexpr int kMaxDevices = 64;
+
+// Per-device property cache. A slot is written once (racing writers store the same values).
+struct CachedInfo {
+  std::atomic<bool> ready{false};
+  DeviceInfo info{};
+};
+std::array<CachedInfo, kMaxDevices> g_devices;
+
+DeviceInfo query(int device) {
+  DeviceInfo info{device, 0, 0, 0};
+  SF_CHECK_CUDA(cudaDeviceGetAttribute(&info.cc_major, cudaDevAttrComputeCapabilityMajor, device));
+  SF_CHECK_CUDA(cudaDeviceGetAttribute(&info.cc_minor, cudaDevAttrComputeCapabilityMinor, device));
+  SF_CHECK_CUDA(cudaDeviceGetAttribute(&info.sm_count, cudaDevAttrMultiProcessorCount, device));
+  return info;
+}
+
+}  // namespace
+
+void check_cuda(cudaError_t status, const char *what) {
+  if (status == cudaSuccess) return;
+  fail(SF_ERROR_CUDA, "%s failed: %s (%s)", what, cudaGetErrorName(status),
+       cudaGetErrorString(status));
+}
+
+sf_status_t device_support_status(int cc_major, int /*cc_minor*/) {
+  return cc_major >= 8 ? SF_SUCCESS : SF_ERROR_UNSUPPORTED_DEVICE;
+}
+
+DeviceInfo require_current_device() {
+  int device = -1;
+  const cudaError_t status = cudaGetDevice(&device);
+  if (status == cudaErrorNoDevice || status == cudaErrorInsufficientDriver ||
+      status == cudaErrorNotSupported || status == cudaErrorSystemNotReady ||
+      status == cudaErrorInitializationError) {
+    cudaGetLastError();  // these are not sticky; keep the runtime's last error clean
+    fail(SF_ERROR_NO_DEVICE, "device memory was requested but no usable CUDA device exists (%s)",
+         cudaGetErrorString(status));
+  }
+  check_cuda(status, "cudaGetDevice");
+  DeviceInfo info;
+  if (device >= 0 && device < kMaxDevices) {
+    CachedInfo &slot = g_devices[static_cast<size_t>(device)];
+    if (!slot.ready.load(std::memory_order_acquire)) {
+      slot.info = query(device);
+      slot.ready.store(true, std::memory_order_release);
+    }
+    info = slot.info;
+  } else {
+    info = query(device);
+  }
+  if (device_support_status(info.cc_major, info.cc_minor) != SF_SUCCESS)
+    fail(SF_ERROR_UNSUPPORTED_DEVICE,
+         "device %d has compute capability %d.%d; SparseFlow needs 8.0 or newer", device,
+         info.cc_major, info.cc_minor);
+  return info;
+}
+
+void require_device_pointer(const void *pointer, const char *name, int device) {
+  cudaPointerAttributes attributes{};
+  const cudaError_t status = cudaPointerGetAttributes(&attributes, pointer);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    fail(SF_ERROR_INVALID_VALUE, "%s (%p) is not a valid device pointer (%s)", name, pointer,
+         cudaGetErrorString(status));
+  }
+  switch (attributes.type) {
+    case cudaMemoryTypeDevice:
+    case cudaMemoryTypeManaged:
+      if (attributes.type == cudaMemoryTypeDevice && attributes.device != device)
+        fail(SF_ERROR_INVALID_VALUE, "%s (%p) belongs to device %d, but the current device is %d",
+             name, pointer, attributes.device, device);
+      return;
+    case cudaMemoryTypeHost:
+      // Pinned host memory mapped into the device's address space is readable by kernels.
+      if (attributes.devicePointer == pointer) return;
+      break;
+    default: break;
+  }
+  fail(SF_ERROR_INVALID_VALUE,
+       "%s (%p) is host memory, but SF_MEMORY_DEVICE was given (use SF_MEMORY_HOST, or copy it "
+       "to the device)",
+       name, pointer);
+}
+
+}  // namespace sparseflow

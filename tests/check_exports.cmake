@@ -1,0 +1,22 @@
+# Fails unless every dynamic symbol libsparseflow.so defines starts with sf_.
+# Usage: cmake -DNM=<nm> -DLIBRARY=<path> -P check_exports.cmake
+execute_process(COMMAND "${NM}" -D --defined-only "${LIBRARY}"
+  OUTPUT_VARIABLE symbols RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm failed on ${LIBRARY}")
+endif()
+string(REPLACE "\n" ";" lines "${symbols}")
+set(count 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "^[0-9a-fA-F]+ [A-Za-z] (.+)$")
+    set(name "${CMAKE_MATCH_1}")
+    if(NOT name MATCHES "^sf_")
+      message(FATAL_ERROR "libsparseflow.so exports ${name}, which is not part of the sf_* API")
+    endif()
+    math(EXPR count "${count} + 1")
+  endif()
+endforeach()
+if(count LESS 10)
+  message(FATAL_ERROR "only ${count} sf_* symbols exported; the API is missing")
+endif()
+message(STATUS "${count} exported symbols, all sf_*")

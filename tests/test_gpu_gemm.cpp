@@ -1,0 +1,180 @@
+// sf_gemm on the GPU against an fp64 reference on fresh random data, outputs poisoned with NaN
+// first. Accepted error: max |out - ref| / max |ref| <= 4 rounding units of the output type
+// (fp16 2^-9, bf16 2^-6, fp32 1e-4); see sft::error_bound.
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "catch_compat.hpp"
+#include "gpu_support.hpp"
+#include "sparseflow/sparseflow.h"
+
+namespace {
+
+void require_ok(const sft::GemmOutcome &o) {
+  INFO(o.describe());
+  REQUIRE_FALSE(o.error.non_finite);
+  REQUIRE(o.padding_untouched);
+  REQUIRE(o.error.relative() <= o.bound);
+}
+
+const char *name(sf_dtype_t t) {
+  return t == SF_DTYPE_F16 ? "f16" : t == SF_DTYPE_BF16 ? "bf16" : "f32";
+}
+
+}  // namespace
+
+TEST_CASE("LLaMA-70B layers at batch 1, 16 and 512", "[gpu][gemm][llama]") {
+  struct Layer {
+    const char *name;
+    int64_t n_out, k;
+  };
+  const Layer layers[] = {{"qkv", 10240, 8192}, {"o", 8192, 8192}, {"gate_up", 57344, 8192},
+                          {"down", 8192, 28672}};
+  for (sf_dtype_t dtype : {SF_DTYPE_F16, SF_DTYPE_BF16}) {
+    for (const Layer &layer : layers) {
+      const auto a = sft::prepare_a(dtype, layer.n_out, layer.k, 1000 + layer.k + layer.n_out);
+      for (int64_t batch : {1, 16, 512}) {
+        sft::GemmCase c;
+        c.input = c.output = dtype;
+        c.m = layer.n_out;
+        c.k = layer.k;
+        c.n = batch;
+        c.seed = static_cast<uint64_t>(batch) * 31 + 7;
+        const auto o = sft::run_gemm_case(c, a);
+        std::printf("llama %-7s %-4s batch %5lld: relative error %.3e (bound %.3e)\n", layer.name,
+                    name(dtype), static_cast<long long>(batch), o.error.relative(), o.bound);
+        INFO(layer.name << " " << name(dtype) << " batch " << batch);
+        require_ok(o);
+      }
+    }
+  }
+}
+
+TEST_CASE("awkward shapes, both layouts, every output type", "[gpu][gemm]") {
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const Shape shapes[] = {{1, 1, 32},   {16, 8, 32},  {7, 3, 64},   {130, 17, 96},
+                          {300, 1, 160}, {129, 129, 4128}, {64, 200, 32}};
+  for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
+    for (sf_dtype_t in : {SF_DTYPE_F16, SF_DTYPE_BF16})
+      for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_BF16, SF_DTYPE_F32})
+        for (const Shape &s : shapes) {
+          sft::GemmCase c;
+          c.layout = layout;
+          c.input = in;
+          c.output = out;
+          c.m = s.m;
+          c.n = s.n;
+          c.k = s.k;
+          c.seed = static_cast<uint64_t>(s.m * 131 + s.n * 7 + s.k);
+          INFO((layout == SF_LAYOUT_LINEAR ? "linear " : "row-major ")
+               << name(in) << "->" << name(out) << " m " << s.m << " n " << s.n << " k " << s.k);
+          require_ok(sft::run_gemm_case(c));
+        }
+}
+
+TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
+          "[gpu][gemm]") {
+  for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
+    for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_F32})
+      for (int variant = 0; variant < 4; ++variant) {
+        sft::GemmCase c;
+        c.layout = layout;
+        c.input = SF_DTYPE_BF16;
+        c.output = out;
+        c.m = 100;
+        c.n = 19;
+        c.k = 224;
+        c.alpha = variant == 0 ? 1.f : -0.5f;
+        c.beta = variant >= 2 ? 0.75f : 0.f;
+        c.bias = variant % 2 == 1;
+        c.c_is_d = variant == 3;
+        c.ldb_extra = variant == 1 ? 3 : 8;  // 3: rows of B no longer 16-byte aligned
+        c.ldd_extra = variant == 2 ? 5 : 0;
+        c.seed = 77 + static_cast<uint64_t>(variant);
+        INFO("variant " << variant << " layout " << layout << " out " << name(out));
+        require_ok(sft::run_gemm_case(c));
+      }
+}
+
+TEST_CASE("the same call twice gives the same bits", "[gpu][gemm]") {
+  sft::GemmCase c;
+  c.m = 1000;
+  c.n = 77;
+  c.k = 2048;
+  c.output = SF_DTYPE_F32;
+  const auto a = sft::prepare_a(c.input, c.m, c.k, 5);
+  const auto first = sft::run_gemm_case(c, a);
+  const auto second = sft::run_gemm_case(c, a);
+  require_ok(first);
+  REQUIRE(first.d == second.d);
+}
+
+TEST_CASE("several host threads on several streams at once", "[gpu][gemm][threads]") {
+  constexpr int kThreads = 6;
+  std::vector<sft::GemmOutcome> outcomes(kThreads);
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      cudaStream_t stream = nullptr;
+      try {
+        sft::cuda_check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
+        sft::GemmCase c;
+        c.layout = t % 2 ? SF_LAYOUT_ROW_MAJOR : SF_LAYOUT_LINEAR;
+        c.input = t % 3 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
+        c.output = t % 3 == 2 ? SF_DTYPE_F32 : c.input;
+        c.m = 512 + 96 * t;
+        c.n = 1 + 37 * t;
+        c.k = 1024 + 320 * t;
+        c.bias = t % 2 == 0;
+        c.seed = 300 + static_cast<uint64_t>(t);
+        for (int repeat = 0; repeat < 3; ++repeat) outcomes[t] = sft::run_gemm_case(c, stream);
+      } catch (const std::exception &e) {
+        failures[t] = e.what();
+      }
+      if (stream != nullptr) cudaStreamDestroy(stream);
+    });
+  for (auto &th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) {
+    INFO("thread " << t << ": " << failures[t]);
+    REQUIRE(failures[t].empty());
+    require_ok(outcomes[t]);
+  }
+}
+
+TEST_CASE("sf_gemm can be captured in a CUDA graph", "[gpu][gemm][graph]") {
+  const int64_t m = 256, n = 40, k = 512;
+  const auto a = sft::prepare_a(SF_DTYPE_F16, m, k, 9);
+  sft::DeviceBuffer a_dev(a.blob.size()), x(n * k * 2), y_eager(n * m * 2), y_graph(n * m * 2);
+  a_dev.upload(a.blob.data(), a.blob.size());
+  std::vector<uint16_t> xs(static_cast<size_t>(n * k));
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<uint16_t>(0x3800 + i % 700);
+  x.upload(xs.data(), xs.size() * 2);
+  std::vector<uint8_t> poison(static_cast<size_t>(n * m * 2), 0xff);
+  y_graph.upload(poison.data(), poison.size());
+  cudaStream_t stream;
+  REQUIRE(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking) == cudaSuccess);
+  auto s = reinterpret_cast<sf_stream_t>(stream);
+  REQUIRE(sf_gemm(SF_LAYOUT_LINEAR, n, 1.f, &a.header, a_dev.get(), a.blob.size(), x.get(), k, 0.f,
+                  nullptr, m, nullptr, SF_DTYPE_F16, y_eager.get(), m, s) == SF_SUCCESS);
+  REQUIRE(cudaStreamSynchronize(stream) == cudaSuccess);
+  cudaGraph_t graph;
+  REQUIRE(cudaStreamBeginCapture(stream, cudaStreamCaptureModeGlobal) == cudaSuccess);
+  const sf_status_t captured = sf_gemm(SF_LAYOUT_LINEAR, n, 1.f, &a.header, a_dev.get(),
+                                       a.blob.size(), x.get(), k, 0.f, nullptr, m, nullptr,
+                                       SF_DTYPE_F16, y_graph.get(), m, s);
+  INFO(sf_last_error_message());
+  REQUIRE(cudaStreamEndCapture(stream, &graph) == cudaSuccess);
+  REQUIRE(captured == SF_SUCCESS);
+  cudaGraphExec_t exec;
+  REQUIRE(cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess);
+  REQUIRE(cudaGraphLaunch(exec, stream) == cudaSuccess);
+  REQUIRE(cudaStreamSynchronize(stream) == cudaSuccess);
+  CHECK(y_graph.download() == y_eager.download());
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+}
