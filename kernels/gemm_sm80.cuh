@@ -11,7 +11,8 @@
 
 #include "../src/device.hpp"
 #include "element.cuh"
-#include "gemm_sm80.hpp"
+#include "epilogue.cuh"
+#include "gemm.hpp"
 #include "ptx.cuh"
 #include "sparsity_rules.hpp"
 
@@ -165,10 +166,6 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs args) {
     if (K - kt * kBlockK > 32) compute_step(kt % kStages, 1);  // uniform across the block
   }
 
-  // Epilogue: d = alpha * acc + beta * c + bias, in this order, for every element in range.
-  const auto *c_in = static_cast<const Out *>(args.c);
-  const auto *bias = static_cast<const Out *>(args.bias);
-  Out *d = static_cast<Out *>(args.d);
 #pragma unroll
   for (int mt = 0; mt < 4; ++mt)
 #pragma unroll
@@ -177,13 +174,7 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs args) {
       for (int r = 0; r < 4; ++r) {
         const int m = m0 + warp_m * 64 + mt * 16 + (lane >> 2) + (r >> 1) * 8;
         const int n = n0 + warp_n * 32 + nt * 8 + (lane & 3) * 2 + (r & 1);
-        if (m >= args.m || n >= N) continue;
-        float v = args.alpha * acc[mt][nt][r];
-        const size_t c_offset = kLinear ? (size_t)n * args.ldc + m : (size_t)m * args.ldc + n;
-        if (args.beta != 0.f) v += args.beta * to_float(c_in[c_offset]);
-        if (bias != nullptr) v += to_float(bias[m]);
-        const size_t d_offset = kLinear ? (size_t)n * args.ldd + m : (size_t)m * args.ldd + n;
-        d[d_offset] = from_float<Out>(v);
+        if (m < args.m && n < N) store_output<Out, kLinear>(args, m, n, acc[mt][nt][r]);
       }
 }
 

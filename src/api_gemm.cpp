@@ -1,6 +1,6 @@
 // C entry point of the sparse GEMM: every check happens on the host, from arguments and the
 // host copy of A's header, before anything is enqueued.
-#include "../kernels/gemm_sm80.hpp"
+#include "../kernels/gemm.hpp"
 #include "device.hpp"
 #include "error.hpp"
 #include "format.hpp"
@@ -101,6 +101,6 @@ extern "C" SF_API sf_status_t sf_gemm(sf_layout_t layout, int64_t n, float alpha
     args.ldd = ldd;
     args.alpha = alpha;
     args.beta = beta;
-    gemm_sm80(input, d_dtype, layout, args, device.ordinal, to_cuda_stream(stream));
+    gemm(input, d_dtype, layout, args, device.ordinal, to_cuda_stream(stream));
   });
 }

@@ -1,4 +1,6 @@
 // Version, build and status queries, and the thread's last-error message.
+#include <string>
+
 #include "error.hpp"
 #include "sparseflow/sparseflow.h"
 
@@ -25,8 +27,11 @@ SF_API int sf_version_number(void) { return SF_VERSION_NUMBER; }
 SF_API const char *sf_version_string(void) { return SF_VERSION_TEXT; }
 
 SF_API const char *sf_build_info(void) {
-  return "sparseflow " SF_VERSION_TEXT " git " SF_GIT_DESCRIPTION " cuda " SF_CUDA_VERSION
-         " archs " SF_CUDA_ARCHS " format " SF_STRINGIFY(SF_FORMAT_VERSION);
+  // Built once: the format version is a number (1u), not a string literal.
+  static const std::string info = "sparseflow " SF_VERSION_TEXT " git " SF_GIT_DESCRIPTION
+                                  " cuda " SF_CUDA_VERSION " archs " SF_CUDA_ARCHS " format " +
+                                  std::to_string(SF_FORMAT_VERSION);
+  return info.c_str();
 }
 
 SF_API const char *sf_status_string(sf_status_t status) {

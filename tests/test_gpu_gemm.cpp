@@ -56,7 +56,8 @@ TEST_CASE("awkward shapes, both layouts, every output type", "[gpu][gemm]") {
     int64_t m, n, k;
   };
   const Shape shapes[] = {{1, 1, 32},   {16, 8, 32},  {7, 3, 64},   {130, 17, 96},
-                          {300, 1, 160}, {129, 129, 4128}, {64, 200, 32}};
+                          {300, 1, 160}, {129, 129, 4128}, {64, 200, 32}, {50, 64, 96},
+                          {33, 40, 1024}, {2000, 8, 256}};
   for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
     for (sf_dtype_t in : {SF_DTYPE_F16, SF_DTYPE_BF16})
       for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_BF16, SF_DTYPE_F32})

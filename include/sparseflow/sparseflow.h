@@ -233,7 +233,8 @@ SF_API sf_status_t sf_decompress(sf_memory_t memory, const sf_compressed_header_
  *
  * a_header: host copy of A's header; a: A's compressed buffer (16-byte aligned); a_bytes: the
  *   size of its allocation (>= a_header->total_bytes).
- * c: read only when beta != 0 (may be NULL otherwise); may equal d (same ld) for an in-place update.
+ * c: read only when beta != 0; when beta == 0, c and ldc are ignored and c may be NULL. c may
+ *   equal d (same ld) for an in-place update.
  * bias: NULL or M values, one per row of A (per output feature); added after alpha and beta.
  * c, d and bias have dtype d_dtype (F16, BF16 or F32); b, c, d, bias aligned to their element size.
  * n >= 1 is the batch (linear) or the column count of B (row-major); any M >= 1.

@@ -1,0 +1,49 @@
+// Arguments of every GEMM kernel, and the entry points: gemm() picks the kernel family for a
+// problem (gemm_dispatch.cpp); each family has one translation unit per input dtype.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "sparseflow/sparseflow.h"
+
+namespace sparseflow {
+
+// D = alpha * A * B + beta * C + bias with A compressed (format 1). Validated by sf_gemm.
+struct GemmArgs {
+  int32_t m, n, k;           // A is m x k (dense), B is k x n
+  int32_t padded_m;          // rows stored in A's compressed buffer
+  const void *values;        // A's kept values [padded_m, k/2]
+  const uint32_t *metadata;  // A's metadata, format-1 order
+  const void *b;
+  int64_t ldb;
+  const void *c;  // read only when beta != 0
+  int64_t ldc;
+  const void *bias;  // NULL or m values of the output dtype
+  void *d;
+  int64_t ldd;
+  float alpha, beta;
+};
+
+// Largest n the tiled kernel's grid can cover (gridDim.y tiles of 128 columns).
+constexpr int64_t kGemmMaxN = int64_t{65535} * 128;
+
+// Enqueues the product on `stream` of device `device`. Throws Error(SF_ERROR_CUDA) on failure.
+void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+          int device, cudaStream_t stream);
+
+// The kernel families, per input dtype (the output dtype and layout are switched inside).
+// Tiled mma.sp (gemm_sm80.cuh): 128 x 128 tiles, any n.
+void gemm_sm80_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, int device,
+                   cudaStream_t stream);
+void gemm_sm80_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, int device,
+                    cudaStream_t stream);
+// Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
+constexpr int32_t kDecodeMaxN = 64;
+void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                     cudaStream_t stream);
+void gemm_decode_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                      cudaStream_t stream);
+
+}  // namespace sparseflow

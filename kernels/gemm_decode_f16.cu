@@ -1,0 +1,9 @@
+// fp16-input instantiations of the small-n GEMM.
+#include "gemm_decode.cuh"
+
+namespace sparseflow {
+void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                     cudaStream_t stream) {
+  decode::dispatch<__half>(output, layout, args, stream);
+}
+}  // namespace sparseflow
