@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job on a GPU machine: build everything, run the GPU tests, validate sf_gemm on every
+# LLaMA-70B layer and batch against an fp64 reference, then benchmark every case against cuBLASLt
+# and cuSPARSELt. Reports go to bench/results/ (or $OUT when set, as on the device tool), named
+# <device>-<date>.json and <device>-<date>-validate.json; the tables print at the end.
+# Environment: SF_CUDA_ARCHITECTURES (default: the project's list), SF_BENCH_ARGS (extra flags).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results=${OUT:-bench/results}
+mkdir -p "$results"
+arch_flag=()
+[ -n "${SF_CUDA_ARCHITECTURES:-}" ] && arch_flag=(-DCMAKE_CUDA_ARCHITECTURES="$SF_CUDA_ARCHITECTURES")
+cmake -S . -B build-suite -G Ninja "${arch_flag[@]}" >"$results/configure.log" 2>&1 &&
+  cmake --build build-suite -j"$(nproc)" >"$results/build.log" 2>&1 ||
+  { tail -40 "$results/configure.log" "$results/build.log"; exit 1; }
+grep -i cusparselt "$results/configure.log"
+status=0
+./build-suite/tests/sf_gpu_tests >"$results/gpu-tests.log" 2>&1 || status=1
+tail -2 "$results/gpu-tests.log"
+slug=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+day=$(date -u +%Y-%m-%d)
+# shellcheck disable=SC2086
+./build-suite/bench/sf_bench --validate --out "$results/$slug-$day-validate.json" ${SF_BENCH_ARGS:-} \
+  >"$results/validate.txt" 2>"$results/validate.log" || status=1
+tail -3 "$results/validate.txt"
+# shellcheck disable=SC2086
+./build-suite/bench/sf_bench --out "$results/$slug-$day.json" ${SF_BENCH_ARGS:-} \
+  >"$results/bench.txt" 2>"$results/bench.log" || status=1
+cat "$results/bench.txt"
+exit $status
