@@ -1,8 +1,11 @@
 # What sf_build_info() reports: the git commit (with -dirty for local changes) at configure time,
-# and the CUDA architectures compiled in.
+# and the CUDA architectures compiled in. A tree copied without .git (as to a GPU machine) can
+# name its commit in the environment variable SF_GIT_DESCRIPTION.
 find_package(Git QUIET)
 set(SF_GIT_DESCRIPTION "unknown")
-if(GIT_FOUND AND EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.git")
+if(DEFINED ENV{SF_GIT_DESCRIPTION})
+  set(SF_GIT_DESCRIPTION "$ENV{SF_GIT_DESCRIPTION}")
+elseif(GIT_FOUND AND EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.git")
   execute_process(COMMAND "${GIT_EXECUTABLE}" rev-parse --short=12 HEAD
     WORKING_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}"
     OUTPUT_VARIABLE _sf_hash OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE _sf_rc)

@@ -4,7 +4,12 @@
 #   -DSOURCE_DIR=<dir in the repository> -DOUTPUT=<header> [-DGIT_EXECUTABLE=<git>]
 set(hash "unknown")
 set(dirty 0)
-if(GIT_EXECUTABLE)
+if(DEFINED ENV{SF_GIT_DESCRIPTION})  # a tree copied without .git names its commit (cmake/BuildInfo.cmake)
+  string(REGEX REPLACE "-dirty$" "" hash "$ENV{SF_GIT_DESCRIPTION}")
+  if(NOT hash STREQUAL "$ENV{SF_GIT_DESCRIPTION}")
+    set(dirty 1)
+  endif()
+elseif(GIT_EXECUTABLE)
   execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" rev-parse --short=12 HEAD
                   OUTPUT_VARIABLE out RESULT_VARIABLE rc OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
   if(rc EQUAL 0 AND NOT out STREQUAL "")
