@@ -29,9 +29,11 @@ struct GemmArgs {
 // Largest n the tiled kernel's grid can cover (gridDim.y tiles of 128 columns).
 constexpr int64_t kGemmMaxN = int64_t{65535} * 128;
 
-// Enqueues the product on `stream` of device `device`. Throws Error(SF_ERROR_CUDA) on failure.
+struct DeviceInfo;
+
+// Enqueues the product on `stream` of `device`. Throws Error(SF_ERROR_CUDA) on failure.
 void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-          int device, cudaStream_t stream);
+          const DeviceInfo &device, cudaStream_t stream);
 
 // The kernel families, per input dtype (the output dtype and layout are switched inside).
 // Tiled mma.sp (gemm_sm80.cuh): 128 x 128 tiles, any n.
@@ -39,6 +41,10 @@ void gemm_sm80_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, 
                    cudaStream_t stream);
 void gemm_sm80_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, int device,
                     cudaStream_t stream);
+// Hopper wgmma.sp (gemm_sm90.cuh): 128 x 128 tiles, linear layout, compute capability 9.0 with
+// sm_90a code built in (SF_HAVE_SM90A).
+void gemm_sm90_f16(sf_dtype_t output, const GemmArgs &args, int device, cudaStream_t stream);
+void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, int device, cudaStream_t stream);
 // Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
 constexpr int32_t kDecodeMaxN = 64;
 void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,

@@ -1,23 +1,26 @@
 // Which kernel runs a product: the one place that maps a problem (input dtype, n) to a kernel
 // family. Thresholds and the measurements behind them are in bench/README.md.
 //
-// SF_GEMM_KERNEL=tiled|decode (read once per process) forces a family, for tests and
-// benchmarks; "decode" applies only where it can (n <= kDecodeMaxN), other products stay tiled.
+// SF_GEMM_KERNEL=sm80|sm90|decode (read once per process) forces a family, for tests and
+// benchmarks, where it applies: decode for n <= kDecodeMaxN, sm90 for the linear layout on a
+// compute capability 9.0 device with sm_90a code built in; elsewhere the automatic choice stands.
 #include <cstdlib>
 #include <cstring>
 
+#include "../src/device.hpp"
 #include "gemm.hpp"
 
 namespace sparseflow {
 namespace {
 
-enum class Family { kAuto, kTiled, kDecode };
+enum class Family { kAuto, kSm80, kSm90, kDecode };
 
 Family forced_family() {
   static const Family family = [] {
     const char *value = std::getenv("SF_GEMM_KERNEL");
     if (value == nullptr) return Family::kAuto;
-    if (std::strcmp(value, "tiled") == 0) return Family::kTiled;
+    if (std::strcmp(value, "sm80") == 0) return Family::kSm80;
+    if (std::strcmp(value, "sm90") == 0) return Family::kSm90;
     if (std::strcmp(value, "decode") == 0) return Family::kDecode;
     return Family::kAuto;
   }();
@@ -29,20 +32,36 @@ constexpr int32_t kDecodeDefaultMaxN = 32;
 
 }  // namespace
 
+#if defined(SF_HAVE_SM90A)
+constexpr bool kHaveSm90a = true;
+#else
+constexpr bool kHaveSm90a = false;
+#endif
+
 void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-          int device, cudaStream_t stream) {
+          const DeviceInfo &device, cudaStream_t stream) {
   const bool bf16 = input == SF_DTYPE_BF16;
   const Family forced = forced_family();
-  const bool decode = args.n <= kDecodeMaxN &&
-                      (forced == Family::kDecode ||
-                       (forced == Family::kAuto && args.n <= kDecodeDefaultMaxN));
-  if (decode) {
-    bf16 ? gemm_decode_bf16(output, layout, args, stream)
-         : gemm_decode_f16(output, layout, args, stream);
-    return;
+  const bool decode_fits = args.n <= kDecodeMaxN;
+  const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
+                         layout == SF_LAYOUT_LINEAR;
+  Family family = decode_fits && args.n <= kDecodeDefaultMaxN ? Family::kDecode
+                  : sm90_fits                                 ? Family::kSm90
+                                                              : Family::kSm80;
+  if ((forced == Family::kDecode && decode_fits) || (forced == Family::kSm90 && sm90_fits) ||
+      forced == Family::kSm80)
+    family = forced;
+  switch (family) {
+    case Family::kDecode:
+      return bf16 ? gemm_decode_bf16(output, layout, args, stream)
+                  : gemm_decode_f16(output, layout, args, stream);
+    case Family::kSm90:
+      return bf16 ? gemm_sm90_bf16(output, args, device.ordinal, stream)
+                  : gemm_sm90_f16(output, args, device.ordinal, stream);
+    default:
+      return bf16 ? gemm_sm80_bf16(output, layout, args, device.ordinal, stream)
+                  : gemm_sm80_f16(output, layout, args, device.ordinal, stream);
   }
-  bf16 ? gemm_sm80_bf16(output, layout, args, device, stream)
-       : gemm_sm80_f16(output, layout, args, device, stream);
 }
 
 }  // namespace sparseflow

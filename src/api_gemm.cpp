@@ -101,6 +101,6 @@ extern "C" SF_API sf_status_t sf_gemm(sf_layout_t layout, int64_t n, float alpha
     args.ldd = ldd;
     args.alpha = alpha;
     args.beta = beta;
-    gemm(input, d_dtype, layout, args, device.ordinal, to_cuda_stream(stream));
+    gemm(input, d_dtype, layout, args, device, to_cuda_stream(stream));
   });
 }
