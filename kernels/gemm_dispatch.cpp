@@ -2,8 +2,10 @@
 // family. Thresholds and the measurements behind them are in bench/README.md.
 //
 // SF_GEMM_KERNEL=sm80|sm90|decode (read once per process) forces a family, for tests and
-// benchmarks, where it applies: decode for n <= kDecodeMaxN, sm90 for the linear layout on a
-// compute capability 9.0 device with sm_90a code built in; elsewhere the automatic choice stands.
+// benchmarks, where it applies: decode for n <= kDecodeMaxN, sm90 for the linear layout with
+// 16-byte aligned rows of X on a compute capability 9.0 device with sm_90a code built in;
+// elsewhere the automatic choice stands.
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -43,8 +45,10 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
   const bool bf16 = input == SF_DTYPE_BF16;
   const Family forced = forced_family();
   const bool decode_fits = args.n <= kDecodeMaxN;
+  // The sm90 kernel reads B with the tensor memory accelerator: 16-byte aligned rows.
+  const bool b_tma_ready = (reinterpret_cast<uintptr_t>(args.b) & 15) == 0 && args.ldb % 8 == 0;
   const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
-                         layout == SF_LAYOUT_LINEAR;
+                         layout == SF_LAYOUT_LINEAR && b_tma_ready;
   Family family = decode_fits && args.n <= kDecodeDefaultMaxN ? Family::kDecode
                   : sm90_fits                                 ? Family::kSm90
                                                               : Family::kSm80;

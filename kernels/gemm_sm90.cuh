@@ -1,73 +1,121 @@
-// The Hopper (sm_90a) GEMM: the shared tile pipeline (tile_pipeline.cuh), 4 stages deep, feeding
-// wgmma.mma_async.sp. Two warpgroups each compute 64 rows x 128 columns of the 128 x 128 block
-// tile: A's kept values go to registers by ldmatrix (per warp the same fragment as mma.sp), B is
-// read by the tensor cores straight from shared memory through a K-major 128-byte-swizzle
-// descriptor. Linear layout only (B = X is K-major); the row-major layout stays on sm80.
+// The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
+//
+// A block computes a 128 x 128 tile of D with three roles: one producer thread (warp 8) streams
+// k tiles of 64 dense columns into a 4-stage ring of shared memory with TMA (A's kept values,
+// B = X, A's metadata; each stage completes on a `full` mbarrier), and two consumer warpgroups
+// each multiply 64 rows x 128 columns with wgmma reading both operands from shared memory: A
+// through a K-major 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle one (the
+// TMA boxes land in exactly those layouts, see tile_pipeline.cuh). A consumer keeps one wgmma
+// group in flight and releases a stage (its `empty` mbarrier) once the group reading it is done.
+// Blocks walk the tiles in groups of kGroupM row tiles so that a wave shares A and B in L2.
+// Linear layout only (B = X is K-major), with X 16-byte aligned and ldb a multiple of 8.
 // Included only by the per-dtype instantiation files; the kernel body exists only in sm_90a code.
 #pragma once
 
+#include "../src/tensor_map.hpp"
 #include "element.cuh"
 #include "epilogue.cuh"
-#include "ptx_wgmma.cuh"
+#include "ptx_sm90.cuh"
 #include "tile_pipeline.cuh"
 
 namespace sparseflow::sm90 {
 
 using namespace tiles;
 constexpr int kStages = 4;
-constexpr int kThreads = 256;  // 2 warpgroups
+constexpr int kConsumerThreads = 256;                // 2 warpgroups
+constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
 constexpr int kSmemBytes = smem_bytes(kStages);
+constexpr int kGroupM = 16;                          // row tiles per raster group
+
+// Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
+// kGroupM, so consecutive blocks reuse the same columns of B and a small band of A.
+__device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int &m0, int &n0) {
+  const int per_group = kGroupM * n_tiles;
+  const int group = block / per_group;
+  const int first_m = group * kGroupM;
+  const int group_rows = min(kGroupM, m_tiles - first_m);
+  const int in_group = block % per_group;
+  m0 = (first_m + in_group % group_rows) * kBlockM;
+  n0 = (in_group / group_rows) * kBlockN;
+}
 
 template <typename In, typename Out>
-__global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs args) {
+__global__ void __launch_bounds__(kThreads)
+    gemm_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
+                const __grid_constant__ CUtensorMap meta_map, GemmArgs args) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   extern __shared__ uint8_t smem_raw[];
+  __shared__ __align__(8) uint64_t full[kStages], empty[kStages];
   uint8_t *smem = aligned_smem(smem_raw);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int warpgroup = warp >> 2, warp_in_group = warp & 3;
-  const int m0 = blockIdx.x * kBlockM, n0 = blockIdx.y * kBlockN;
+  const int m_tiles = (args.m + kBlockM - 1) / kBlockM, n_tiles = (args.n + kBlockN - 1) / kBlockN;
+  int m0, n0;
+  tile_of(blockIdx.x, m_tiles, n_tiles, m0, n0);
   const int K = args.k;
   const int k_tiles = (K + kBlockK - 1) / kBlockK;
-  const int row0 = warpgroup * 64 + warp_in_group * 16;  // this warp's 16 rows of the tile
 
+  if (tid == 0) {
+    for (int s = 0; s < kStages; ++s) {
+      ptx::mbarrier_init(ptx::shared_address(&full[s]), 1);
+      ptx::mbarrier_init(ptx::shared_address(&empty[s]), kConsumerThreads);
+    }
+    ptx::fence_mbarrier_init();
+  }
+  __syncthreads();
+
+  if (warp == kConsumerThreads / 32) {  // producer
+    if (lane == 0) {
+      for (int kt = 0; kt < k_tiles; ++kt) {
+        const int s = kt % kStages;
+        const uint32_t round_parity = (kt / kStages) & 1;
+        ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
+        const uint32_t bar = ptx::shared_address(&full[s]);
+        ptx::mbarrier_arrive_expect_tx(bar, kStageBytes);
+        const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
+        const int k0 = kt * kBlockK;
+        ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
+        ptx::tma_load_2d(stage + kBOffset, &b_map, k0, n0, bar);
+        ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
+      }
+    }
+    return;
+  }
+
+  const int warpgroup = warp >> 2;
+  const int row0 = warpgroup * 64 + (warp & 3) * 16;  // this warp's 16 rows of the tile
+  // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
+  const bool rows_exist = m0 + row0 < args.padded_m;
   float acc[64];
 #pragma unroll
   for (int i = 0; i < 64; ++i) acc[i] = 0.f;
 
-#pragma unroll
-  for (int s = 0; s < kStages - 1; ++s) {
-    if (s < k_tiles) load_tile<true>(smem + s * kStageBytes, args, m0, n0, s, tid, kThreads);
-    ptx::cp_async_commit();
-  }
   for (int kt = 0; kt < k_tiles; ++kt) {
-    ptx::cp_async_wait<kStages - 2>();
-    ptx::fence_proxy_async_shared();  // the tensor cores read B through the async proxy
-    __syncthreads();  // tile kt is in shared memory; every wgmma on tile kt - 1 has completed
-    const int next = kt + kStages - 1;
-    if (next < k_tiles)
-      load_tile<true>(smem + (next % kStages) * kStageBytes, args, m0, n0, next, tid, kThreads);
-    ptx::cp_async_commit();
-
-    const uint8_t *stage = smem + (kt % kStages) * kStageBytes;
-    const bool two_steps = K - kt * kBlockK > 32;  // uniform across the block
-    uint32_t a[2][4], e[2];
-    load_a_fragment(a[0], stage, row0, 0, lane);
-    e[0] = load_metadata(stage, row0 / 16, 0, lane);
-    if (two_steps) {
-      load_a_fragment(a[1], stage, row0, 1, lane);
-      e[1] = load_metadata(stage, row0 / 16, 1, lane);
-    }
+    const int s = kt % kStages;
+    ptx::mbarrier_wait(ptx::shared_address(&full[s]), (kt / kStages) & 1);
+    const uint8_t *stage = smem + s * kStageBytes;
+    const uint32_t a_address = ptx::shared_address(stage + kAOffset + warpgroup * 64 * 64);
     const uint32_t b_address = ptx::shared_address(stage + kBOffset);
+    // In a 32-column tail tile TMA zero-fills the second half of A and B, so with the padding
+    // metadata the second step adds exact zeros: no branch (a branch would serialize wgmma).
+    const bool two_steps = K - kt * kBlockK > 32;
+    const uint32_t e0 = rows_exist ? load_metadata(stage, row0 / 16, 0, lane) : kPaddingMetadataWord;
+    const uint32_t e1 =
+        rows_exist && two_steps ? load_metadata(stage, row0 / 16, 1, lane) : kPaddingMetadataWord;
     ptx::wgmma_fence();
-    ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc, a[0],
-                             ptx::k_major_sw128_descriptor(b_address), e[0]);
-    // The second 32 columns start 64 bytes into each 128-byte row; the swizzle is applied to
-    // the absolute address, so the descriptor just moves its start.
-    if (two_steps)
-      ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc, a[1],
-                               ptx::k_major_sw128_descriptor(b_address + 64), e[1]);
+    ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc,
+                             ptx::k_major_swizzled_descriptor<64>(a_address),
+                             ptx::k_major_swizzled_descriptor<128>(b_address), e0);
+    // The second 32 columns start 32 bytes into A's rows and 64 into B's; the swizzle applies
+    // to absolute addresses, so only the descriptors' start moves.
+    ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc,
+                             ptx::k_major_swizzled_descriptor<64>(a_address + 32),
+                             ptx::k_major_swizzled_descriptor<128>(b_address + 64), e1);
     ptx::wgmma_commit();
+    // wgmma reads its registers (the metadata too) asynchronously, so the next tile's metadata
+    // may be loaded only once this group has completed. The tensor cores stay busy meanwhile
+    // with the other warpgroups of the SM, and the producer keeps the next tiles coming.
     ptx::wgmma_wait<0>();
+    ptx::mbarrier_arrive(ptx::shared_address(&empty[s]));
   }
 
   // Accumulator j*4 + r: row g (+8 for r >= 2), column 8j + 2t + (r & 1) of the warp's slab.
@@ -87,8 +135,20 @@ void launch(const GemmArgs &args, int device, cudaStream_t stream) {
   static std::atomic<uint64_t> configured{0};
   auto kernel = gemm_kernel<In, Out>;
   configure_smem(kernel, kSmemBytes, device, configured);
-  const dim3 grid((args.m + kBlockM - 1) / kBlockM, (args.n + kBlockN - 1) / kBlockN);
-  kernel<<<grid, kThreads, kSmemBytes, stream>>>(args);
+  const uint64_t kept = static_cast<uint64_t>(args.k / 2);
+  const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
+                                               kBlockK / 2, kBlockM, CU_TENSOR_MAP_SWIZZLE_64B);
+  const CUtensorMap b_map =
+      make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2, kBlockK,
+                         kBlockN, CU_TENSOR_MAP_SWIZZLE_128B);
+  // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
+  const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
+  const CUtensorMap meta_map = make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16,
+                                                  meta_row, kBlockK / 32 * 64, kBlockM / 16,
+                                                  CU_TENSOR_MAP_SWIZZLE_NONE);
+  const unsigned blocks = static_cast<unsigned>(((args.m + kBlockM - 1) / kBlockM) *
+                                                ((args.n + kBlockN - 1) / kBlockN));
+  kernel<<<blocks, kThreads, kSmemBytes, stream>>>(a_map, b_map, meta_map, args);
   check_cuda(cudaGetLastError(), "sm90 gemm_kernel launch");
 }
 
