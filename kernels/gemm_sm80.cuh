@@ -41,7 +41,7 @@ __global__ void __launch_bounds__(kThreads) gemm_kernel(GemmArgs args) {
 #pragma unroll
     for (int mt = 0; mt < 4; ++mt) {
       load_a_fragment(a[mt], stage, warp_m * 64 + mt * 16, ks, lane);
-      e[mt] = load_metadata(stage, warp_m * 4 + mt, ks, lane);
+      e[mt] = load_metadata(stage + kMetaOffset, warp_m * 4 + mt, ks, lane);
     }
 #pragma unroll
     for (int nt = 0; nt < 4; ++nt) {

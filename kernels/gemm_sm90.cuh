@@ -20,12 +20,24 @@
 
 namespace sparseflow::sm90 {
 
-using namespace tiles;
-constexpr int kStages = 4;
+using tiles::aligned_smem;
+using tiles::configure_smem;
+using tiles::load_metadata;
+constexpr int kBlockM = 256, kBlockN = 128, kBlockK = 64;  // kBlockK counts dense columns
+// One stage: B (128 rows x 128 B, 128-byte swizzle), then A's kept values (256 rows x 64 B,
+// 64-byte swizzle), then A's metadata (16 row blocks x 2 k blocks x 64 B); B and A stay aligned
+// to their swizzle patterns because every part and the stage are multiples of 1024 bytes.
+constexpr int kBBytes = kBlockN * kBlockK * 2;
+constexpr int kABytes = kBlockM * (kBlockK / 2) * 2;
+constexpr int kMetaBytes = (kBlockM / 16) * (kBlockK / 32) * 64;
+constexpr int kBOffset = 0, kAOffset = kBBytes, kMetaOffset = kBBytes + kABytes;
+constexpr int kStageBytes = kBBytes + kABytes + kMetaBytes;
+static_assert(kStageBytes % 1024 == 0, "stages must keep the swizzled tiles aligned");
+constexpr int kStages = 5;
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
 constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
-constexpr int kSmemBytes = smem_bytes(kStages);
-constexpr int kGroupM = 16;                          // row tiles per raster group
+constexpr int kSmemBytes = kStages * kStageBytes + 1024;  // + slack for 1024-byte alignment
+constexpr int kGroupM = 8;                           // row tiles per raster group
 
 // Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
 // kGroupM, so consecutive blocks reuse the same columns of B and a small band of A.
@@ -82,51 +94,67 @@ __global__ void __launch_bounds__(kThreads)
   }
 
   const int warpgroup = warp >> 2;
-  const int row0 = warpgroup * 64 + (warp & 3) * 16;  // this warp's 16 rows of the tile
+  // This warp supplies metadata for rows row0 + 64h .. +15 of the tile, h = 0, 1 (the slabs).
+  const int row0 = warpgroup * 128 + (warp & 3) * 16;
   // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
-  const bool rows_exist = m0 + row0 < args.padded_m;
-  float acc[64];
+  bool rows_exist[2];
+  float acc[2][64];
 #pragma unroll
-  for (int i = 0; i < 64; ++i) acc[i] = 0.f;
+  for (int h = 0; h < 2; ++h) {
+    rows_exist[h] = m0 + row0 + 64 * h < args.padded_m;
+#pragma unroll
+    for (int i = 0; i < 64; ++i) acc[h][i] = 0.f;
+  }
 
   for (int kt = 0; kt < k_tiles; ++kt) {
     const int s = kt % kStages;
     ptx::mbarrier_wait(ptx::shared_address(&full[s]), (kt / kStages) & 1);
     const uint8_t *stage = smem + s * kStageBytes;
-    const uint32_t a_address = ptx::shared_address(stage + kAOffset + warpgroup * 64 * 64);
     const uint32_t b_address = ptx::shared_address(stage + kBOffset);
     // In a 32-column tail tile TMA zero-fills the second half of A and B, so with the padding
     // metadata the second step adds exact zeros: no branch (a branch would serialize wgmma).
     const bool two_steps = K - kt * kBlockK > 32;
-    const uint32_t e0 = rows_exist ? load_metadata(stage, row0 / 16, 0, lane) : kPaddingMetadataWord;
-    const uint32_t e1 =
-        rows_exist && two_steps ? load_metadata(stage, row0 / 16, 1, lane) : kPaddingMetadataWord;
+    uint32_t e[2][2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int ks = 0; ks < 2; ++ks)
+        e[h][ks] = rows_exist[h] && (ks == 0 || two_steps)
+                       ? load_metadata(stage + kMetaOffset, (row0 + 64 * h) / 16, ks, lane)
+                       : kPaddingMetadataWord;
     ptx::wgmma_fence();
-    ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc,
-                             ptx::k_major_swizzled_descriptor<64>(a_address),
-                             ptx::k_major_swizzled_descriptor<128>(b_address), e0);
-    // The second 32 columns start 32 bytes into A's rows and 64 into B's; the swizzle applies
-    // to absolute addresses, so only the descriptors' start moves.
-    ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc,
-                             ptx::k_major_swizzled_descriptor<64>(a_address + 32),
-                             ptx::k_major_swizzled_descriptor<128>(b_address + 64), e1);
+#pragma unroll
+    for (int ks = 0; ks < 2; ++ks)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        // Step ks starts 32 bytes into A's rows and 64 into B's; the swizzle applies to absolute
+        // addresses, so only the descriptors' start moves.
+        const uint32_t a_address = ptx::shared_address(
+            stage + kAOffset + (warpgroup * 128 + 64 * h) * 64 + 32 * ks);
+        ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc[h],
+                                 ptx::k_major_swizzled_descriptor<64>(a_address),
+                                 ptx::k_major_swizzled_descriptor<128>(b_address + 64 * ks),
+                                 e[h][ks]);
+      }
     ptx::wgmma_commit();
     // wgmma reads its registers (the metadata too) asynchronously, so the next tile's metadata
     // may be loaded only once this group has completed. The tensor cores stay busy meanwhile
-    // with the other warpgroups of the SM, and the producer keeps the next tiles coming.
+    // with the other warpgroup, and the producer keeps the next tiles coming.
     ptx::wgmma_wait<0>();
     ptx::mbarrier_arrive(ptx::shared_address(&empty[s]));
   }
 
-  // Accumulator j*4 + r: row g (+8 for r >= 2), column 8j + 2t + (r & 1) of the warp's slab.
+  // Accumulator j*4 + r of slab h: row g (+8 for r >= 2), column 8j + 2t + (r & 1).
 #pragma unroll
-  for (int j = 0; j < 16; ++j)
+  for (int h = 0; h < 2; ++h)
 #pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      const int m = m0 + row0 + (lane >> 2) + (r >> 1) * 8;
-      const int n = n0 + j * 8 + (lane & 3) * 2 + (r & 1);
-      if (m < args.m && n < args.n) store_output<Out, true>(args, m, n, acc[j * 4 + r]);
-    }
+    for (int j = 0; j < 16; ++j)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const int m = m0 + row0 + 64 * h + (lane >> 2) + (r >> 1) * 8;
+        const int n = n0 + j * 8 + (lane & 3) * 2 + (r & 1);
+        if (m < args.m && n < args.n) store_output<Out, true>(args, m, n, acc[h][j * 4 + r]);
+      }
 #endif
 }
 

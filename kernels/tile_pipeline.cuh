@@ -112,9 +112,10 @@ __device__ __forceinline__ void load_a_fragment(uint32_t (&a)[4], const uint8_t 
   ptx::ldmatrix_x4(a, ptx::shared_address(stage + kAOffset + a_chunk_offset(row, ks * 2 + (lane >> 4))));
 }
 
-// The metadata word lane `lane` supplies (selector 0) for 16-row block mt of the tile, step ks.
-__device__ __forceinline__ uint32_t load_metadata(const uint8_t *stage, int mt, int ks, int lane) {
-  const auto *meta = reinterpret_cast<const uint32_t *>(stage + kMetaOffset);
+// The metadata word lane `lane` supplies (selector 0) for 16-row block mt of a tile whose
+// metadata (row blocks x 2 k blocks x 16 words) starts at `metadata`, 32-column step ks.
+__device__ __forceinline__ uint32_t load_metadata(const uint8_t *metadata, int mt, int ks, int lane) {
+  const auto *meta = reinterpret_cast<const uint32_t *>(metadata);
   return meta[(mt * 2 + ks) * 16 + (lane >> 2) * 2 + (lane & 1)];
 }
 
