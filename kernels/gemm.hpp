@@ -41,10 +41,12 @@ void gemm_sm80_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, 
                    cudaStream_t stream);
 void gemm_sm80_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, int device,
                     cudaStream_t stream);
-// Hopper wgmma.sp with TMA (gemm_sm90.cuh): 128 x 128 tiles, linear layout with X rows 16-byte
+// Hopper wgmma.sp with TMA (gemm_sm90.cuh): 256 x 128 or 128 x 128 tiles, linear layout with X rows 16-byte
 // aligned, compute capability 9.0 with sm_90a code built in (SF_HAVE_SM90A).
-void gemm_sm90_f16(sf_dtype_t output, const GemmArgs &args, int device, cudaStream_t stream);
-void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, int device, cudaStream_t stream);
+void gemm_sm90_f16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &device,
+                   cudaStream_t stream);
+void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &device,
+                    cudaStream_t stream);
 // Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
 constexpr int32_t kDecodeMaxN = 64;
 void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,

@@ -60,8 +60,8 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
       return bf16 ? gemm_decode_bf16(output, layout, args, stream)
                   : gemm_decode_f16(output, layout, args, stream);
     case Family::kSm90:
-      return bf16 ? gemm_sm90_bf16(output, args, device.ordinal, stream)
-                  : gemm_sm90_f16(output, args, device.ordinal, stream);
+      return bf16 ? gemm_sm90_bf16(output, args, device, stream)
+                  : gemm_sm90_f16(output, args, device, stream);
     default:
       return bf16 ? gemm_sm80_bf16(output, layout, args, device.ordinal, stream)
                   : gemm_sm80_f16(output, layout, args, device.ordinal, stream);
