@@ -17,6 +17,12 @@
  *    stream, which the caller chose, never one the library chose), and is stream-ordered: the
  *    call returns before the work is done unless its documentation says it synchronizes.
  *  - All functions may be called from several host threads at once.
+ *  - Every argument is checked on the host before any device is touched; the device checks (no
+ *    device, a GPU older than 8.0, a pointer of another device or of host memory) come last, so
+ *    a bad argument gets its own status on a machine without a GPU too.
+ *  - The library links the CUDA runtime statically. Device pointers and streams made by another
+ *    CUDA runtime in the same process (PyTorch's, a server's) work: both use the device's
+ *    primary context.
  */
 #ifndef SPARSEFLOW_SPARSEFLOW_H
 #define SPARSEFLOW_SPARSEFLOW_H
@@ -72,10 +78,13 @@ SF_API const char *sf_version_string(void);
 SF_API const char *sf_build_info(void);
 
 /* ---------------------------------------------------------------------------------------------
- * Status codes. Explicit values; new codes are only ever appended.
+ * Status codes. Explicit values; new codes are only ever appended. Like every enumerated type
+ * of this API, sf_status_t is a fixed-width int32_t so that bindings know its size; the enum
+ * only names the values.
  * ------------------------------------------------------------------------------------------- */
 
-typedef enum sf_status {
+typedef int32_t sf_status_t;
+enum sf_status {
   SF_SUCCESS = 0,
   SF_ERROR_NULL_POINTER = 1,        /* a required pointer argument is NULL */
   SF_ERROR_INVALID_SIZE = 2,        /* a size (rows, cols, n) is zero or negative, or too large */
@@ -96,7 +105,7 @@ typedef enum sf_status {
   SF_ERROR_CUDA = 15,               /* a CUDA runtime call failed; the message names it */
   SF_ERROR_OUT_OF_MEMORY = 16,      /* the host ran out of memory */
   SF_ERROR_INTERNAL = 17            /* a bug in SparseFlow; please report the message */
-} sf_status_t;
+};
 
 /* A static English description of a status code ("unknown status" for other values). */
 SF_API const char *sf_status_string(sf_status_t status);
@@ -109,23 +118,26 @@ SF_API const char *sf_last_error_message(void);
  * ------------------------------------------------------------------------------------------- */
 
 /* Element types. Explicit values; append only. */
-typedef enum sf_dtype {
+typedef int32_t sf_dtype_t;
+enum sf_dtype {
   SF_DTYPE_F16 = 1,  /* IEEE binary16 */
   SF_DTYPE_BF16 = 2, /* bfloat16 */
   SF_DTYPE_F32 = 3   /* IEEE binary32 */
-} sf_dtype_t;
+};
 
 /* Where the buffers of a call live. */
-typedef enum sf_memory {
+typedef int32_t sf_memory_t;
+enum sf_memory {
   SF_MEMORY_HOST = 1,  /* host memory; the work runs on CPU threads and is done on return */
   SF_MEMORY_DEVICE = 2 /* memory of the current CUDA device; the work runs on `stream` */
-} sf_memory_t;
+};
 
 /* Operand conventions of sf_gemm (see there). */
-typedef enum sf_layout {
+typedef int32_t sf_layout_t;
+enum sf_layout {
   SF_LAYOUT_LINEAR = 1,   /* Y[n, M] = X[n, K] * A[M, K]^T: a linear layer, X and Y row-major */
   SF_LAYOUT_ROW_MAJOR = 2 /* D[M, n] = A[M, K] * B[K, n]: plain GEMM, B and D row-major */
-} sf_layout_t;
+};
 
 /* A CUDA stream (cudaStream_t / CUstream), declared here so no CUDA header is needed. */
 typedef struct CUstream_st *sf_stream_t;
@@ -136,7 +148,7 @@ typedef struct CUstream_st *sf_stream_t;
 typedef struct sf_compressed_header {
   uint32_t magic;           /* SF_FORMAT_MAGIC */
   uint32_t format_version;  /* SF_FORMAT_VERSION of the writer */
-  uint32_t dtype;           /* sf_dtype_t of the kept values */
+  uint32_t dtype;           /* sf_dtype_t value of the kept values (the wire format is unsigned) */
   uint32_t header_bytes;    /* bytes reserved for the header at the start of the buffer (256) */
   int64_t rows;             /* M: rows of the dense matrix */
   int64_t cols;             /* K: columns of the dense matrix */
