@@ -1,0 +1,3 @@
+module sparseflow.dev/sparseflow
+
+go 1.19
