@@ -17,6 +17,9 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/SparseFlowConfigVer
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/SparseFlowConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/SparseFlowConfigVersion.cmake DESTINATION ${SF_CMAKE_DIR})
 
+# The prefix is relative to the .pc file's own directory, so an install anywhere is found.
+file(RELATIVE_PATH SF_PC_PREFIX_FROM_PCFILEDIR ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig
+     ${CMAKE_INSTALL_PREFIX})
 configure_file(cmake/sparseflow.pc.in ${CMAKE_CURRENT_BINARY_DIR}/sparseflow.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/sparseflow.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -9,7 +9,8 @@
 
 namespace sparseflow {
 
-constexpr uint32_t kHeaderBytes = 256;      // header region; the header struct uses 128
+constexpr uint32_t kHeaderBytes = SF_COMPRESSED_HEADER_REGION_BYTES;
+static_assert(sizeof(sf_compressed_header_t) == SF_COMPRESSED_HEADER_BYTES, "header is 128 bytes");
 constexpr uint64_t kSectionAlignment = 256;  // values and metadata start on this boundary
 constexpr int64_t kRowPadding = 16;          // rows are stored in blocks of 16 (one mma.sp tile)
 

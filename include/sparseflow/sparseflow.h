@@ -62,6 +62,11 @@ extern "C" {
 /* First four bytes of every compressed buffer: "SF24" read as a little-endian uint32. */
 #define SF_FORMAT_MAGIC 0x34324653u
 
+/* Bytes of sf_compressed_header_t, and of the header region that starts every compressed buffer
+ * (the header, then zeros). */
+#define SF_COMPRESSED_HEADER_BYTES 128
+#define SF_COMPRESSED_HEADER_REGION_BYTES 256
+
 /* The column count K of a matrix given to sf_compress or sf_gemm must be a multiple of this
  * (one sparse tensor-core step along K). sf_prune and sf_check_2to4 need only a multiple of 4. */
 #define SF_K_GRANULARITY 32
@@ -149,7 +154,7 @@ typedef struct sf_compressed_header {
   uint32_t magic;           /* SF_FORMAT_MAGIC */
   uint32_t format_version;  /* SF_FORMAT_VERSION of the writer */
   uint32_t dtype;           /* sf_dtype_t value of the kept values (the wire format is unsigned) */
-  uint32_t header_bytes;    /* bytes reserved for the header at the start of the buffer (256) */
+  uint32_t header_bytes;    /* SF_COMPRESSED_HEADER_REGION_BYTES */
   int64_t rows;             /* M: rows of the dense matrix */
   int64_t cols;             /* K: columns of the dense matrix */
   int64_t padded_rows;      /* rows actually stored: M rounded up to a multiple of 16 */
