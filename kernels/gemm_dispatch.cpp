@@ -47,8 +47,11 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
   const bool decode_fits = args.n <= kDecodeMaxN;
   // The sm90 kernel reads B with the tensor memory accelerator: 16-byte aligned rows.
   const bool b_tma_ready = (reinterpret_cast<uintptr_t>(args.b) & 15) == 0 && args.ldb % 8 == 0;
+  // Its grid is one-dimensional: all 128 x 128 tiles must fit in gridDim.x.
+  const bool sm90_grid_fits =
+      int64_t{(args.m + 127) / 128} * ((args.n + 127) / 128) <= int64_t{INT32_MAX};
   const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
-                         layout == SF_LAYOUT_LINEAR && b_tma_ready;
+                         layout == SF_LAYOUT_LINEAR && b_tma_ready && sm90_grid_fits;
   Family family = decode_fits && args.n <= kDecodeDefaultMaxN ? Family::kDecode
                   : sm90_fits                                 ? Family::kSm90
                                                               : Family::kSm80;

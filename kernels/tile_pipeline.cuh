@@ -1,11 +1,13 @@
-// The shared-memory tile pipeline of the tiled GEMM kernels (sm80 mma.sp and sm90 wgmma.sp): one
-// stage holds, for a block tile of 128 rows of A x 128 columns of B x 64 dense columns of K,
+// The shared-memory tile pipeline of the sm80 mma.sp kernel, and the helpers the sm90 kernel
+// shares with it (smem alignment, per-device smem limit, metadata reads). One stage holds, for a
+// block tile of 128 rows of A x 128 columns of B x 64 dense columns of K,
 //   A's kept values  128 rows x 32 halves (64 B a row), 16-byte chunk c of row r at c ^ ((r/2) % 4)
 //   B                linear: 128 rows (n) x 64 halves (128 B a row), chunk c of row r at c ^ (r % 8)
 //                    row-major: 64 rows (k) x 128 halves (256 B a row), chunk c at c ^ (r % 8)
 //   A's metadata     8 row blocks x 2 k blocks x 16 words, format-1 order
-// The B swizzle of the linear layout is the 128-byte swizzle wgmma descriptors expect (with the
-// tile 1024-byte aligned). Everything is copied with cp.async by all threads of the block.
+// These swizzles are the 64- and 128-byte patterns of TMA and wgmma descriptors, which is why
+// the sm90 kernel (TMA-loaded, its own stage sizes) needed no format change. Everything here is
+// copied with cp.async by all threads of the block.
 #pragma once
 
 #include <atomic>
