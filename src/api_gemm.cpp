@@ -77,7 +77,7 @@ extern "C" SF_API sf_status_t sf_gemm(sf_layout_t layout, int64_t n, float alpha
       fail(SF_ERROR_INVALID_VALUE, "c == d needs ldc == ldd (%lld != %lld)",
            static_cast<long long>(ldc), static_cast<long long>(ldd));
 
-    const DeviceInfo device = require_current_device();
+    const DeviceInfo device = require_current_device(to_cuda_stream(stream));
     require_device_pointer(a, "a", device.ordinal);
     require_device_pointer(b, "b", device.ordinal);
     require_device_pointer(d, "d", device.ordinal);

@@ -44,7 +44,7 @@ int64_t count_violations_on_device(size_t element_size, int64_t rows, int64_t co
 int64_t count_violations(sf_memory_t memory, size_t element_size, int64_t rows, int64_t cols,
                          const void *src, int64_t ld, cudaStream_t stream) {
   if (memory == SF_MEMORY_HOST) return count_violations_host(element_size, rows, cols, src, ld);
-  const DeviceInfo device = require_current_device();
+  const DeviceInfo device = require_current_device(stream);
   require_device_pointer(src, "src", device.ordinal);
   return count_violations_on_device(element_size, rows, cols, src, ld, stream);
 }
@@ -78,7 +78,7 @@ SF_API sf_status_t sf_prune(sf_memory_t memory, sf_dtype_t dtype, int64_t rows, 
       prune_host(element_size, rows, cols, src, ld_src, dst, ld_dst);
       return;
     }
-    const DeviceInfo device = require_current_device();
+    const DeviceInfo device = require_current_device(to_cuda_stream(stream));
     require_device_pointer(src, "src", device.ordinal);
     require_device_pointer(dst, "dst", device.ordinal);
     prune_device(element_size, rows, cols, src, ld_src, dst, ld_dst, to_cuda_stream(stream));
@@ -123,7 +123,7 @@ SF_API sf_status_t sf_compress(sf_memory_t memory, sf_dtype_t dtype, int64_t row
     require_no_overlap(src, matrix_span_bytes(rows, cols, ld, 2), dst, header.total_bytes, "src",
                        "dst");
     if (memory == SF_MEMORY_DEVICE)
-      require_device_pointer(dst, "dst", require_current_device().ordinal);
+      require_device_pointer(dst, "dst", require_current_device(to_cuda_stream(stream)).ordinal);
     const int64_t violations = count_violations(memory, 2, rows, cols, src, ld, to_cuda_stream(stream));
     if (violations != 0)
       fail(SF_ERROR_NOT_2TO4,
@@ -165,7 +165,7 @@ SF_API sf_status_t sf_decompress(sf_memory_t memory, const sf_compressed_header_
       decompress_host(h, src, dst, ld_dst);
       return;
     }
-    const DeviceInfo device = require_current_device();
+    const DeviceInfo device = require_current_device(to_cuda_stream(stream));
     require_device_pointer(src, "src", device.ordinal);
     require_device_pointer(dst, "dst", device.ordinal);
     decompress_device(h, src, dst, ld_dst, to_cuda_stream(stream));

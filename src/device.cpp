@@ -37,7 +37,28 @@ sf_status_t device_support_status(int cc_major, int /*cc_minor*/) {
   return cc_major >= 8 ? SF_SUCCESS : SF_ERROR_UNSUPPORTED_DEVICE;
 }
 
-DeviceInfo require_current_device() {
+namespace {
+
+void require_stream_on_device(cudaStream_t stream, int device) {
+  // The legacy and per-thread default streams are the current device's by definition.
+  if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) return;
+  int stream_device = -1;
+  const cudaError_t status = cudaStreamGetDevice(stream, &stream_device);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    fail(SF_ERROR_INVALID_VALUE, "stream (%p) is not a valid CUDA stream (%s)",
+         static_cast<void *>(stream), cudaGetErrorString(status));
+  }
+  if (stream_device != device)
+    fail(SF_ERROR_INVALID_VALUE,
+         "stream (%p) belongs to device %d, but the current device is %d (call cudaSetDevice(%d) "
+         "first, or pass a stream of device %d)",
+         static_cast<void *>(stream), stream_device, device, stream_device, device);
+}
+
+}  // namespace
+
+DeviceInfo require_current_device(cudaStream_t stream) {
   int device = -1;
   const cudaError_t status = cudaGetDevice(&device);
   if (status == cudaErrorNoDevice || status == cudaErrorInsufficientDriver ||
@@ -63,6 +84,7 @@ DeviceInfo require_current_device() {
     fail(SF_ERROR_UNSUPPORTED_DEVICE,
          "device %d has compute capability %d.%d; SparseFlow needs 8.0 or newer", device,
          info.cc_major, info.cc_minor);
+  require_stream_on_device(stream, device);
   return info;
 }
 

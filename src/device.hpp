@@ -16,9 +16,11 @@ struct DeviceInfo {
   int sm_count;
 };
 
-// The current device, after checking that one exists (SF_ERROR_NO_DEVICE) and that it is
-// compute capability 8.0 or newer (SF_ERROR_UNSUPPORTED_DEVICE).
-DeviceInfo require_current_device();
+// The current device, after checking that one exists (SF_ERROR_NO_DEVICE), that it is compute
+// capability 8.0 or newer (SF_ERROR_UNSUPPORTED_DEVICE) and that `stream` belongs to it
+// (SF_ERROR_INVALID_VALUE: a kernel launched on another device's stream would fail with a CUDA
+// error that names neither argument).
+DeviceInfo require_current_device(cudaStream_t stream);
 
 // Status a device of this compute capability gets (SF_SUCCESS from 8.0 on).
 sf_status_t device_support_status(int cc_major, int cc_minor);

@@ -15,10 +15,13 @@
  *  - `memory` says where every pointer of the call lives (SF_MEMORY_HOST or SF_MEMORY_DEVICE).
  *    Device work runs on the current CUDA device, on `stream` (NULL means the legacy default
  *    stream, which the caller chose, never one the library chose), and is stream-ordered: the
- *    call returns before the work is done unless its documentation says it synchronizes.
+ *    call returns before the work is done unless its documentation says it synchronizes. The
+ *    stream and every device pointer must belong to the current device (SF_ERROR_INVALID_VALUE
+ *    otherwise); with several GPUs, call cudaSetDevice in each thread before calling here.
+ *    Nothing is shared between devices: each keeps its own kernel settings and properties.
  *  - All functions may be called from several host threads at once.
  *  - Every argument is checked on the host before any device is touched; the device checks (no
- *    device, a GPU older than 8.0, a pointer of another device or of host memory) come last, so
+ *    device, a GPU older than 8.0, a stream or pointer of another device, host memory) come last, so
  *    a bad argument gets its own status on a machine without a GPU too.
  *  - The library links the CUDA runtime statically. Device pointers and streams made by another
  *    CUDA runtime in the same process (PyTorch's, a server's) work: both use the device's
