@@ -40,28 +40,10 @@
 #ifndef SF_BENCH_CUDA_TOOLKIT
 #define SF_BENCH_CUDA_TOOLKIT "unknown"
 #endif
-#ifndef SF_BENCH_RESULTS_DIR
-#define SF_BENCH_RESULTS_DIR "bench/results"
-#endif
 
 namespace sfb {
 
 namespace {
-
-std::string utc_time(const char *format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
 
 std::string fmt(const char *f, double v) {
   char buf[64];
@@ -154,13 +136,7 @@ int run_bench_command(const BenchOptions &opt, const std::vector<std::string> &c
     return kExitEnvironment;
   }
   if (out_path.empty()) {
-    // bench/results of the source tree compiled in, or of the current folder when that tree is
-    // not here (a binary run from another copy of the repository, from its root).
-    std::error_code ec;
-    const std::filesystem::path compiled(SF_BENCH_RESULTS_DIR);
-    const std::string results_dir =
-        std::filesystem::is_directory(compiled.parent_path(), ec) ? compiled.string() : "bench/results";
-    out_path = default_report_path(results_dir, dev.name, utc_time("%Y-%m-%d"), opt.validate);
+    out_path = default_report_path(default_results_dir(), dev.name, utc_time("%Y-%m-%d"), opt.validate);
     const std::string why = check_report_path_writable(out_path);
     if (!why.empty()) {
       std::cerr << "sf_bench: error: cannot write the report: " << why << " (choose another with --out FILE)\n";

@@ -272,6 +272,55 @@ void parse_roi(ArgReader &r, RoiOptions &o, Command *cmd) {
           "roi: --report FILE is required (or --speedup-override S)");
 }
 
+void parse_tp(ArgReader &r, TpOptions &o, Command *cmd) {
+  while (!r.done()) {
+    const std::string f = r.next_flag();
+    if (f == "--help" || f == "-h") {
+      *cmd = Command::TpHelp;
+      return;
+    } else if (f == "--tp") {
+      o.tps.clear();
+      const std::string v = r.value();
+      if (v == "all") continue;
+      for (const auto &t : split(v, ',')) {
+        const int64_t value = to_int64(t, f);
+        require(value >= 1 && value <= 64, f + ": " + t + " must be in [1, 64]");
+        push_unique(o.tps, static_cast<int>(value));
+      }
+    } else if (f == "--batches" || f == "--batch") {
+      o.batches.clear();
+      for (const auto &b : split(r.value(), ',')) {
+        const int64_t value = to_int64(b, f);
+        require(value >= 1 && value <= 65536, f + ": batch " + b + " must be in [1, 65536]");
+        push_unique(o.batches, value);
+      }
+    } else if (f == "--dtypes" || f == "--dtype") {
+      o.dtypes.clear();
+      for (const auto &d : split(r.value(), ',')) {
+        DType t;
+        require(parse_dtype(d, &t), f + ": unknown dtype '" + d + "' (f16 or bf16)");
+        push_unique(o.dtypes, t);
+      }
+    } else if (f == "--target-ms") {
+      o.target_ms = to_double(r.value(), f);
+      require(o.target_ms > 0, f + " must be > 0");
+    } else if (f == "--repeats") {
+      o.repeats = static_cast<int>(to_int64(r.value(), f));
+      require(o.repeats >= 1 && o.repeats <= 100, f + " must be in [1, 100]");
+    } else if (f == "--out" || f == "-o") {
+      o.out_path = r.value();
+      require(!o.out_path.empty(), f + ": empty path");
+    } else if (f == "--quiet" || f == "-q") {
+      r.no_value();
+      o.quiet = true;
+    } else if (!f.empty() && f[0] == '-') {
+      throw UsageError("tp: unknown option '" + f + "'");
+    } else {
+      throw UsageError("tp: unexpected argument '" + f + "'");
+    }
+  }
+}
+
 }  // namespace
 
 void check_shape(int64_t m, int64_t n, int64_t k, const std::string &what) {
@@ -297,6 +346,12 @@ ParsedArgs parse_args(const std::vector<std::string> &args, const std::string &d
     p.command = Command::Roi;
     ArgReader r(args, 1);
     parse_roi(r, p.roi, &p.command);
+    return p;
+  }
+  if (sub == "tp") {
+    p.command = Command::Tp;
+    ArgReader r(args, 1);
+    parse_tp(r, p.tp, &p.command);
     return p;
   }
   if (sub == "show") {
@@ -340,6 +395,7 @@ std::string help_text() {
        "  sf_bench validate [options]           same as: sf_bench run --validate\n"
        "  sf_bench roi --report FILE ...        GPU count and cost estimate from a report (sf_bench roi --help)\n"
        "  sf_bench show --report FILE           print the table of a saved report\n"
+       "  sf_bench tp [options]                 tensor-parallel LLaMA-70B MLP over NCCL (sf_bench tp --help)\n"
        "\n"
        "Cases:\n"
        "  --suite llama70b|custom   llama70b: every layer x batch of the shapes file (default when no\n"
@@ -388,6 +444,31 @@ std::string help_text() {
        "\n"
        "Exit status: 0 all cases passed, 1 a case failed, 2 bad invocation or unwritable report, 3 no usable GPU.\n";
   return s.str();
+}
+
+std::string tp_help_text() {
+  return "sf_bench tp: the LLaMA-70B MLP (gate_up, SwiGLU, down) with tensor parallelism over NCCL\n"
+         "\n"
+         "Each rank (one GPU, one host thread) holds gate_up split by output rows and down split by K,\n"
+         "multiplies them with SparseFlow (2:4-compressed) and with cuBLAS (the same pruned weights,\n"
+         "dense), and all-reduces down's partial outputs. Every case is first checked against the\n"
+         "unsharded MLP on GPU 0 (cuBLAS, fp32 accumulation), then timed.\n"
+         "\n"
+         "Usage:\n"
+         "  sf_bench tp [--tp all|T1,T2,...] [--batches B1,...] [--dtypes f16,bf16] [--out FILE]\n"
+         "\n"
+         "  --tp all|LIST      tensor-parallel sizes (default all: 1, 2, 4, ... up to the visible GPUs)\n"
+         "  --batches LIST     batches (default 1,16,64,256,1024,4096)\n"
+         "  --dtypes LIST      f16, bf16 (default both)\n"
+         "  --target-ms X      GPU time of one timed run of steps; sets the steps per run (default 100)\n"
+         "  --repeats N        timed runs per case, the median reported (default 3)\n"
+         "  --out FILE         JSON report (default bench/results/<device>-<YYYY-MM-DD>-tp.json)\n"
+         "  --quiet            no progress on stderr\n"
+         "\n"
+         "Step time: the slowest rank's GPU time per step (events on its stream, steps back to back);\n"
+         "gemm time: the same steps without the all-reduce. Keep NCCL_NVLS_ENABLE=0 on shared hosts.\n"
+         "Exit status: 0 every check passed, 1 a check failed, 2 bad invocation, 3 not enough GPUs or\n"
+         "a build without NCCL.\n";
 }
 
 std::string roi_help_text() {

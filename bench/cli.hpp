@@ -70,12 +70,25 @@ struct RoiOptions {
   bool json = false;
 };
 
-enum class Command { Bench, Roi, Show, Help, RoiHelp, Version };
+// `sf_bench tp`: the LLaMA-70B MLP with tensor parallelism (examples/tensor_parallel), SparseFlow
+// against cuBLAS on the same shards, step times per TP, type and batch.
+struct TpOptions {
+  std::vector<int> tps;  // empty: 1, 2, 4, ... up to the number of visible GPUs
+  std::vector<int64_t> batches{1, 16, 64, 256, 1024, 4096};
+  std::vector<DType> dtypes{DType::F16, DType::BF16};
+  double target_ms = 100;  // GPU time of one timed run of steps (sets the steps per run)
+  int repeats = 3;         // timed runs per case; the report keeps each and their median
+  std::string out_path;    // empty: bench/results/<device-slug>-<date>-tp.json
+  bool quiet = false;
+};
+
+enum class Command { Bench, Roi, Show, Tp, Help, RoiHelp, TpHelp, Version };
 
 struct ParsedArgs {
   Command command = Command::Bench;
   BenchOptions bench;
   RoiOptions roi;
+  TpOptions tp;
   std::string show_report;
 };
 
@@ -87,5 +100,6 @@ void check_shape(int64_t m, int64_t n, int64_t k, const std::string &what);
 
 std::string help_text();
 std::string roi_help_text();
+std::string tp_help_text();
 
 }  // namespace sfb

@@ -14,6 +14,9 @@ int run_bench_command(const BenchOptions &opt, const std::vector<std::string> &c
 // `sf_bench --version`: the bench's own build and the library's sf_build_info().
 std::string bench_version_text();
 
+// `sf_bench tp`: needs NCCL (built in when found) and as many GPUs as the largest TP asked for.
+int run_tp_command(const TpOptions &opt, const std::vector<std::string> &command_line);
+
 // `sf_bench roi` and `sf_bench show`: read a saved report, need no GPU.
 int run_roi_command(const RoiOptions &opt);
 int run_show_command(const std::string &report_path);

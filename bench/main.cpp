@@ -42,6 +42,11 @@ int main(int argc, char **argv) {
       return run_roi_command(p.roi);
     case Command::Show:
       return run_show_command(p.show_report);
+    case Command::TpHelp:
+      std::cout << tp_help_text();
+      return kExitOk;
+    case Command::Tp:
+      return run_tp_command(p.tp, std::vector<std::string>(argv, argv + argc));
     case Command::Bench:
       break;
   }

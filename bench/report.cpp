@@ -8,12 +8,17 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 
 #include "stats.hpp"
+
+#ifndef SF_BENCH_RESULTS_DIR
+#define SF_BENCH_RESULTS_DIR "bench/results"
+#endif
 
 namespace sfb {
 
@@ -56,6 +61,28 @@ std::string device_slug(const std::string &device_name) {
   }
   while (!s.empty() && s.back() == '-') s.pop_back();
   return s.empty() ? "unknown-device" : s;
+}
+
+std::string utc_time(const char *format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string default_results_dir() {
+  std::error_code ec;
+  const std::filesystem::path compiled(SF_BENCH_RESULTS_DIR);
+  return std::filesystem::is_directory(compiled.parent_path(), ec) ? compiled.string()
+                                                                   : "bench/results";
 }
 
 std::string default_report_path(const std::string &results_dir, const std::string &device_name,

@@ -132,6 +132,14 @@ void parse_git_from_build_info(const std::string &build_info, std::string *hash,
 // "NVIDIA H100 80GB HBM3" -> "nvidia-h100-80gb-hbm3".
 std::string device_slug(const std::string &device_name);
 
+// The current UTC time formatted by strftime, and this machine's host name ("unknown" if none).
+std::string utc_time(const char *format);
+std::string host_name();
+
+// bench/results of the source tree compiled in, or of the current folder when that tree is not
+// here (a binary run from another copy of the repository, from its root).
+std::string default_results_dir();
+
 // <results_dir>/<slug>-<date>.json (or -validate.json).
 std::string default_report_path(const std::string &results_dir, const std::string &device_name,
                                 const std::string &date_yyyy_mm_dd, bool validate);

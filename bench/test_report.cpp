@@ -388,6 +388,29 @@ TEST_CASE("cli: benchmark options", "[cli]") {
   REQUIRE_THROWS_AS(parse_args({"--suite", "custom"}, "s"), UsageError);
 }
 
+TEST_CASE("cli: tp options", "[cli]") {
+  ParsedArgs p = parse_args({"tp"}, "s");
+  CHECK(p.command == Command::Tp);
+  CHECK(p.tp.tps.empty());  // every TP the machine allows
+  CHECK(p.tp.dtypes.size() == 2);
+  CHECK(!p.tp.batches.empty());
+
+  p = parse_args({"tp", "--tp", "1,2", "--batches=1,7", "--dtypes", "bf16", "--repeats", "5",
+                  "--out", "t.json"}, "s");
+  CHECK(p.tp.tps == std::vector<int>{1, 2});
+  CHECK(p.tp.batches == std::vector<int64_t>{1, 7});
+  CHECK(p.tp.dtypes == std::vector<DType>{DType::BF16});
+  CHECK(p.tp.repeats == 5);
+  CHECK(p.tp.out_path == "t.json");
+  CHECK(parse_args({"tp", "--tp", "2", "--tp", "all"}, "s").tp.tps.empty());
+  CHECK(parse_args({"tp", "--help"}, "s").command == Command::TpHelp);
+
+  REQUIRE_THROWS_AS(parse_args({"tp", "--tp", "0"}, "s"), UsageError);
+  REQUIRE_THROWS_AS(parse_args({"tp", "--batches", "0"}, "s"), UsageError);
+  REQUIRE_THROWS_AS(parse_args({"tp", "--repeats", "0"}, "s"), UsageError);
+  REQUIRE_THROWS_AS(parse_args({"tp", "--shape", "1,2,32"}, "s"), UsageError);
+}
+
 TEST_CASE("cli: roi options", "[cli]") {
   ParsedArgs p = parse_args({"roi", "--report", "r.json", "--tokens-per-day", "1e9", "--dense-rps-per-gpu", "2000",
                              "--gpu-hour-cost", "2.5", "--batch", "64", "--dtype", "bfloat16"},
