@@ -42,6 +42,16 @@ namespace {
 void require_stream_on_device(cudaStream_t stream, int device) {
   // The legacy and per-thread default streams are the current device's by definition.
   if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) return;
+  // Querying a stream that is being captured into a graph invalidates the capture; such a
+  // stream is left to the launch itself (a stream of another device then fails as SF_ERROR_CUDA).
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  const cudaError_t capture_status = cudaStreamIsCapturing(stream, &capture);
+  if (capture_status != cudaSuccess) {
+    cudaGetLastError();
+    fail(SF_ERROR_INVALID_VALUE, "stream (%p) is not a valid CUDA stream (%s)",
+         static_cast<void *>(stream), cudaGetErrorString(capture_status));
+  }
+  if (capture != cudaStreamCaptureStatusNone) return;
   int stream_device = -1;
   const cudaError_t status = cudaStreamGetDevice(stream, &stream_device);
   if (status != cudaSuccess) {

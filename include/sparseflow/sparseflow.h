@@ -17,7 +17,8 @@
  *    stream, which the caller chose, never one the library chose), and is stream-ordered: the
  *    call returns before the work is done unless its documentation says it synchronizes. The
  *    stream and every device pointer must belong to the current device (SF_ERROR_INVALID_VALUE
- *    otherwise); with several GPUs, call cudaSetDevice in each thread before calling here.
+ *    otherwise; a stream being captured into a graph is not queried, as that would end the
+ *    capture); with several GPUs, call cudaSetDevice in each thread before calling here.
  *    Nothing is shared between devices: each keeps its own kernel settings and properties.
  *  - All functions may be called from several host threads at once.
  *  - Every argument is checked on the host before any device is touched; the device checks (no
