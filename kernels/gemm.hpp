@@ -50,8 +50,8 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
 constexpr int32_t kDecodeMaxN = 64;
 void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-                     cudaStream_t stream);
+                     const DeviceInfo &device, cudaStream_t stream);
 void gemm_decode_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-                      cudaStream_t stream);
+                      const DeviceInfo &device, cudaStream_t stream);
 
 }  // namespace sparseflow

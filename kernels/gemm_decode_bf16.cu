@@ -3,7 +3,7 @@
 
 namespace sparseflow {
 void gemm_decode_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-                      cudaStream_t stream) {
-  decode::dispatch<__nv_bfloat16>(output, layout, args, stream);
+                      const DeviceInfo &device, cudaStream_t stream) {
+  decode::dispatch<__nv_bfloat16>(output, layout, args, device, stream);
 }
 }  // namespace sparseflow

@@ -3,7 +3,8 @@
 
 namespace sparseflow {
 void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                      const DeviceInfo &device,
                      cudaStream_t stream) {
-  decode::dispatch<__half>(output, layout, args, stream);
+  decode::dispatch<__half>(output, layout, args, device, stream);
 }
 }  // namespace sparseflow

@@ -29,8 +29,18 @@ Family forced_family() {
   return family;
 }
 
-// Largest n the decode family takes by default (measured crossover, bench/README.md).
-constexpr int32_t kDecodeDefaultMaxN = 32;
+// The decode family's default range (measured crossovers on the H100, bench/README.md): always
+// up to n = 8; up to 16 when the sm90 kernel would not have one 128-row tile per SM (small M);
+// up to 32 where the sm90 kernel cannot run at all.
+constexpr int32_t kDecodeAlwaysMaxN = 8;
+constexpr int32_t kDecodeSmallMMaxN = 16;
+constexpr int32_t kDecodeNoSm90MaxN = 32;
+
+bool decode_by_default(const GemmArgs &args, bool sm90_fits, int sm_count) {
+  if (args.n <= kDecodeAlwaysMaxN) return true;
+  if (!sm90_fits) return args.n <= kDecodeNoSm90MaxN;
+  return args.n <= kDecodeSmallMMaxN && (args.m + 127) / 128 < sm_count;
+}
 
 }  // namespace
 
@@ -52,16 +62,16 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
       int64_t{(args.m + 127) / 128} * ((args.n + 127) / 128) <= int64_t{INT32_MAX};
   const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
                          layout == SF_LAYOUT_LINEAR && b_tma_ready && sm90_grid_fits;
-  Family family = decode_fits && args.n <= kDecodeDefaultMaxN ? Family::kDecode
-                  : sm90_fits                                 ? Family::kSm90
-                                                              : Family::kSm80;
+  Family family = decode_fits && decode_by_default(args, sm90_fits, device.sm_count) ? Family::kDecode
+                  : sm90_fits ? Family::kSm90
+                              : Family::kSm80;
   if ((forced == Family::kDecode && decode_fits) || (forced == Family::kSm90 && sm90_fits) ||
       forced == Family::kSm80)
     family = forced;
   switch (family) {
     case Family::kDecode:
-      return bf16 ? gemm_decode_bf16(output, layout, args, stream)
-                  : gemm_decode_f16(output, layout, args, stream);
+      return bf16 ? gemm_decode_bf16(output, layout, args, device, stream)
+                  : gemm_decode_f16(output, layout, args, device, stream);
     case Family::kSm90:
       return bf16 ? gemm_sm90_bf16(output, args, device, stream)
                   : gemm_sm90_f16(output, args, device, stream);

@@ -100,6 +100,39 @@ TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensi
       }
 }
 
+// Few row groups and a long K: on Hopper the decode family splits K over a cluster of 2-8 blocks
+// (the split is chosen from the shape, gemm_decode.cuh); K is not a multiple of the split's chunks,
+// so the last block of a cluster gets a partial range. Elsewhere these run unsplit.
+TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]") {
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const Shape shapes[] = {{100, 3, 2080}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
+                          {250, 24, 6176}};
+  for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
+    for (const Shape &s : shapes)
+      for (int variant = 0; variant < 2; ++variant) {
+        sft::GemmCase c;
+        c.layout = layout;
+        c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
+        c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
+        c.m = s.m;
+        c.n = s.n;
+        c.k = s.k;
+        c.alpha = variant == 0 ? 1.f : 0.5f;
+        c.beta = variant == 0 ? 0.f : 1.f;
+        c.bias = variant == 1;
+        c.ldd_extra = 3;
+        c.seed = static_cast<uint64_t>(s.m + s.n + s.k + variant);
+        INFO((layout == SF_LAYOUT_LINEAR ? "linear " : "row-major ")
+             << "m " << s.m << " n " << s.n << " k " << s.k << " variant " << variant);
+        const auto a = sft::prepare_a(c.input, c.m, c.k, c.seed);
+        const auto first = sft::run_gemm_case(c, a);
+        require_ok(first);
+        REQUIRE(sft::run_gemm_case(c, a).d == first.d);  // the cluster's sum order is fixed
+      }
+}
+
 TEST_CASE("the same call twice gives the same bits", "[gpu][gemm]") {
   sft::GemmCase c;
   c.m = 1000;
