@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a GPU machine: build everything, run the GPU tests, validate sf_gemm on every
 # LLaMA-70B layer and batch against an fp64 reference, then benchmark every case against cuBLASLt
-# and cuSPARSELt. Reports go to bench/results/ (or $OUT when set, as on the device tool), named
-# <device>-<date>.json and <device>-<date>-validate.json; the tables print at the end.
+# and cuSPARSELt, and run the tensor-parallel MLP (`sf_bench tp`). Reports go to bench/results/ (or
+# $OUT when set, as on the device tool), named <device>-<date>.json, -validate.json and -tp.json;
+# the tables print at the end.
 # Environment: SF_CUDA_ARCHITECTURES (default: the project's list), SF_BENCH_ARGS (extra flags).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,4 +28,13 @@ tail -3 "$results/validate.txt"
 ./build-suite/bench/sf_bench --out "$results/$slug-$day.json" ${SF_BENCH_ARGS:-} \
   >"$results/bench.txt" 2>"$results/bench.log" || status=1
 cat "$results/bench.txt"
+# The tensor-parallel MLP at every TP the machine allows (TP = 1 on one GPU); exit 3 means this
+# build has no NCCL, which is reported, not failed. NVLink multicast stays off (shared hosts).
+NCCL_NVLS_ENABLE=0 ./build-suite/bench/sf_bench tp --out "$results/$slug-$day-tp.json" \
+  >"$results/tp.txt" 2>"$results/tp.log"
+case $? in
+  0) cat "$results/tp.txt" ;;
+  3) tail -1 "$results/tp.log" ;;
+  *) cat "$results/tp.txt"; tail -3 "$results/tp.log"; status=1 ;;
+esac
 exit $status
