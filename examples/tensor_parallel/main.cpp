@@ -1,6 +1,6 @@
 // tp_mlp: the LLaMA-70B MLP with tensor parallelism over NCCL, each rank's products by SparseFlow
 // (and, for comparison, by cuBLAS on the same pruned weights), checked against the unsharded MLP
-// on one GPU and timed. See examples/README.md.
+// on one GPU and timed. See "Several GPUs" in README.md.
 //
 //   tp_mlp [--tp all|T1,T2,...] [--batch B1,B2,...] [--dtype f16,bf16] [--iterations N]
 //
