@@ -101,14 +101,15 @@ TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensi
 }
 
 // Few row groups and a long K: on Hopper the decode family splits K over a cluster of 2-8 blocks
-// (the split is chosen from the shape, gemm_decode.cuh); K is not a multiple of the split's chunks,
-// so the last block of a cluster gets a partial range. Elsewhere these run unsplit.
+// (the split is chosen from the shape, gemm_decode.cuh; these shapes give 2, 4 and 8); K is not a
+// multiple of the split's chunks, so the last block of a cluster gets a partial range. Elsewhere
+// these run unsplit.
 TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]") {
   struct Shape {
     int64_t m, n, k;
   };
-  const Shape shapes[] = {{100, 3, 2080}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
-                          {250, 24, 6176}};
+  const Shape shapes[] = {{100, 3, 16416}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
+                          {250, 24, 6176}, {40, 2, 32800}};
   for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
     for (const Shape &s : shapes)
       for (int variant = 0; variant < 2; ++variant) {
