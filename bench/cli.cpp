@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <sstream>
 
@@ -93,6 +94,29 @@ void require(bool ok, const std::string &msg) {
   if (!ok) throw UsageError(msg);
 }
 
+// A comma-separated list of batches in [1, max_batch], appended to `batches` without repeats.
+void parse_batches(const std::string &value, const std::string &flag, int64_t max_batch,
+                   std::vector<int64_t> &batches) {
+  for (const auto &b : split(value, ',')) {
+    const int64_t v = to_int64(b, flag);
+    require(v >= 1 && v <= max_batch,
+            flag + ": batch " + b +
+                (max_batch == INT64_MAX ? " must be >= 1"
+                                        : " must be in [1, " + std::to_string(max_batch) + "]"));
+    push_unique(batches, v);
+  }
+}
+
+// A comma-separated list of dtypes; replaces `dtypes`.
+void parse_dtypes(const std::string &value, const std::string &flag, std::vector<DType> &dtypes) {
+  dtypes.clear();
+  for (const auto &d : split(value, ',')) {
+    DType t;
+    require(parse_dtype(d, &t), flag + ": unknown dtype '" + d + "' (f16 or bf16)");
+    push_unique(dtypes, t);
+  }
+}
+
 void parse_bench(ArgReader &r, BenchOptions &o, Command *cmd) {
   std::string suite;  // "", "llama70b", "custom"
   bool layout_given = false, layers_given = false, batches_given = false;
@@ -122,18 +146,9 @@ void parse_bench(ArgReader &r, BenchOptions &o, Command *cmd) {
       }
     } else if (f == "--batches" || f == "--batch") {
       batches_given = true;
-      for (const auto &b : split(r.value(), ',')) {
-        int64_t v = to_int64(b, f);
-        require(v >= 1, f + ": batch " + b + " must be >= 1");
-        push_unique(o.batches, v);
-      }
+      parse_batches(r.value(), f, INT64_MAX, o.batches);
     } else if (f == "--dtypes" || f == "--dtype") {
-      o.dtypes.clear();
-      for (const auto &d : split(r.value(), ',')) {
-        DType t;
-        require(parse_dtype(d, &t), f + ": unknown dtype '" + d + "' (f16 or bf16)");
-        push_unique(o.dtypes, t);
-      }
+      parse_dtypes(r.value(), f, o.dtypes);
     } else if (f == "--shape") {
       const std::string v = r.value();
       auto parts = split(v, ',');
@@ -289,18 +304,9 @@ void parse_tp(ArgReader &r, TpOptions &o, Command *cmd) {
       }
     } else if (f == "--batches" || f == "--batch") {
       o.batches.clear();
-      for (const auto &b : split(r.value(), ',')) {
-        const int64_t value = to_int64(b, f);
-        require(value >= 1 && value <= 65536, f + ": batch " + b + " must be in [1, 65536]");
-        push_unique(o.batches, value);
-      }
+      parse_batches(r.value(), f, 65536, o.batches);
     } else if (f == "--dtypes" || f == "--dtype") {
-      o.dtypes.clear();
-      for (const auto &d : split(r.value(), ',')) {
-        DType t;
-        require(parse_dtype(d, &t), f + ": unknown dtype '" + d + "' (f16 or bf16)");
-        push_unique(o.dtypes, t);
-      }
+      parse_dtypes(r.value(), f, o.dtypes);
     } else if (f == "--target-ms") {
       o.target_ms = to_double(r.value(), f);
       require(o.target_ms > 0, f + " must be > 0");
