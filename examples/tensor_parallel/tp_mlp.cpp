@@ -307,28 +307,30 @@ void TensorParallelMlp::check_batch(int64_t batch) const {
 
 namespace {
 
+// y[batch][rows] = x[batch][k] W^T with one backend: SparseFlow on the compressed copy of W, or
+// cuBLAS on the dense pruned one.
+void linear(Backend backend, sf_dtype_t dtype, int64_t rows, int64_t k, int64_t batch,
+            const void *dense, const PackedWeight &packed, const void *x, void *y,
+            cublasHandle_t cublas, cudaStream_t stream) {
+  if (backend == Backend::SparseFlow)
+    TP_SF(sf_gemm(SF_LAYOUT_LINEAR, batch, 1.f, &packed.header, packed.buffer.get(),
+                  packed.buffer.size(), x, k, 0.f, nullptr, rows, nullptr, dtype, y, rows,
+                  reinterpret_cast<sf_stream_t>(stream)));
+  else
+    cublas_linear(cublas, dtype, dtype, rows, k, batch, dense, x, y);
+}
+
 // One rank's step on its stream: nothing here waits for the GPU.
 void enqueue_step(const MlpDims &dims, const ShardDims &shard, sf_dtype_t dtype, Backend backend,
                   int64_t batch, bool all_reduce, void *x, void *h, void *a, void *y,
                   const void *gate_up, const PackedWeight &gate_up_packed, const void *down,
                   const PackedWeight &down_packed, cublasHandle_t cublas, ncclComm_t comm,
                   cudaStream_t stream) {
-  const auto sf_stream = reinterpret_cast<sf_stream_t>(stream);
-  if (backend == Backend::SparseFlow) {
-    TP_SF(sf_gemm(SF_LAYOUT_LINEAR, batch, 1.f, &gate_up_packed.header, gate_up_packed.buffer.get(),
-                  gate_up_packed.buffer.size(), x, shard.gate_up_k, 0.f, nullptr, shard.gate_up_rows,
-                  nullptr, dtype, h, shard.gate_up_rows, sf_stream));
-  } else {
-    cublas_linear(cublas, dtype, dtype, shard.gate_up_rows, shard.gate_up_k, batch, gate_up, x, h);
-  }
+  linear(backend, dtype, shard.gate_up_rows, shard.gate_up_k, batch, gate_up, gate_up_packed, x, h,
+         cublas, stream);
   swiglu(h, a, dtype, batch, shard.down_k, stream);
-  if (backend == Backend::SparseFlow) {
-    TP_SF(sf_gemm(SF_LAYOUT_LINEAR, batch, 1.f, &down_packed.header, down_packed.buffer.get(),
-                  down_packed.buffer.size(), a, shard.down_k, 0.f, nullptr, shard.down_rows,
-                  nullptr, dtype, y, shard.down_rows, sf_stream));
-  } else {
-    cublas_linear(cublas, dtype, dtype, shard.down_rows, shard.down_k, batch, down, a, y);
-  }
+  linear(backend, dtype, shard.down_rows, shard.down_k, batch, down, down_packed, a, y, cublas,
+         stream);
   if (all_reduce)
     TP_NCCL(ncclAllReduce(y, y, static_cast<size_t>(batch * dims.hidden), nccl_type(dtype), ncclSum,
                           comm, stream));
