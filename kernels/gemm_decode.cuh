@@ -48,10 +48,41 @@ __device__ __forceinline__ uint32_t pack2(uint16_t lo, uint16_t hi) {
   return uint32_t{lo} | (uint32_t{hi} << 16);
 }
 
-// B fragment of one n8 x k32 step: lane (g, t) holds B[k0 + 2t + 8j + {0, 1}][n0 + g], j = 0..3.
-template <bool kLinear>
-__device__ __forceinline__ void load_b(uint32_t (&frag)[4], const GemmArgs &args, int n, int k,
-                                       bool b_words_aligned) {
+// The K order inside a chunk. Any order of K is exact as long as A, its metadata and B follow it;
+// this one makes each lane's kept values of a row contiguous (8 bytes for a one-step chunk, 16
+// bytes per pair of steps otherwise), so rows are read with 8- or 16-byte loads instead of
+// 4-byte ones and a warp load instruction covers 32-64 contiguous bytes of each of its 8 rows.
+// Quad lane t holds groups p = t (a0/a1) and p = t + 4 (a2/a3) of an mma step (group p: dense
+// columns 4p..4p+3 of the step, kept values 2p and 2p + 1); in chunk step u they are the chunk's
+// stored groups stored_pair(u, t) and stored_pair(u, t) + 1.
+template <int kSteps>
+__device__ __forceinline__ int stored_pair(int u, int t) {
+  return kSteps == 1 ? 2 * t : 16 * (u >> 1) + 4 * t + 2 * (u & 1);
+}
+
+// The metadata word lane (g, h) feeds chunk step u (h = 0 or 1; lanes 2 and 3 of a quad compute
+// a word the mma ignores). Format 1 (sparsity_rules.hpp) gives lane (g, h) of a step the word
+// with groups 4h + i, i = 0..3, of rows g (bits 4i..4i+3) and g + 8 (bits 16 + 4i..); `w` holds
+// both words of each of the chunk's steps, as stored. Group 4h + i of step u is stored group
+// stored_pair(u, i) + h.
+template <int kSteps>
+__device__ __forceinline__ uint32_t chunk_metadata(const uint32_t (&w)[kSteps][2], int u, int h) {
+  uint32_t word = 0;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int pair = stored_pair<kSteps>(u, i);  // even: adding h changes only the nibble
+    const uint32_t source = w[pair >> 3][(pair >> 2) & 1];
+    word |= ((source >> (4 * ((pair & 3) + h))) & 0x000F000Fu) << (4 * i);
+  }
+  return word;
+}
+
+// B fragment of chunk step u for columns n0..n0+7: lane (g, t) holds B[k][n0 + g] for the dense
+// K columns k of its fragment positions 2t + 8j + {0, 1}, j = 0..3 (group p = 2j + t / 2),
+// moved to the chunk's stored groups; `k0` is the chunk's first dense column.
+template <bool kLinear, int kSteps>
+__device__ __forceinline__ void load_b(uint32_t (&frag)[4], const GemmArgs &args, int n, int k0,
+                                       int u, int t, bool b_words_aligned) {
   const auto *b = static_cast<const uint16_t *>(args.b);
   if (n >= args.n) {
     frag[0] = frag[1] = frag[2] = frag[3] = 0;
@@ -59,7 +90,8 @@ __device__ __forceinline__ void load_b(uint32_t (&frag)[4], const GemmArgs &args
   }
 #pragma unroll
   for (int j = 0; j < 4; ++j) {
-    const int kk = k + 8 * j;
+    const int p = 2 * j + (t >> 1);
+    const int kk = k0 + 4 * (stored_pair<kSteps>(u, p & 3) + (p >> 2)) + 2 * (t & 1);
     if constexpr (kLinear) {
       const uint16_t *p = b + (size_t)n * args.ldb + kk;
       frag[j] = b_words_aligned ? __ldg(reinterpret_cast<const uint32_t *>(p))
@@ -69,6 +101,75 @@ __device__ __forceinline__ void load_b(uint32_t (&frag)[4], const GemmArgs &args
       frag[j] = pack2(__ldg(p), __ldg(p + args.ldb));
     }
   }
+}
+
+// What a lane needs to find its rows of A.
+struct LaneRows {
+  const uint16_t *values;  // kept values, k / 2 a row
+  const uint32_t *metadata;
+  int kc, k_steps;
+  int row_block0, row_blocks;  // this block's first 16-row block; blocks stored in A
+  int g, t;                    // lane = 4g + t
+};
+
+// kSteps consecutive steps from `s` (a multiple of kSteps): all loads first, then the mma.sp.
+template <typename In, bool kLinear, int kNTiles, int R, int kSteps>
+__device__ __forceinline__ void chunk_mma(float (&acc)[R][kNTiles][4], const GemmArgs &args,
+                                          const LaneRows &lr, int s, bool b_words_aligned) {
+  // Per row block and row (g, g + 8): the lane's kept values, 2 words a step.
+  constexpr int kWords = 2 * kSteps;
+  uint32_t a[R][2][kWords], w[R][kSteps][2], bf[kSteps][kNTiles][4];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const int rb = lr.row_block0 + r;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      if (rb < lr.row_blocks) {
+        const uint16_t *row = lr.values + (size_t)(rb * 16 + lr.g + 8 * half) * lr.kc + s * 16;
+        if constexpr (kSteps == 1) {
+          const uint2 v = __ldg(reinterpret_cast<const uint2 *>(row + 4 * lr.t));
+          a[r][half][0] = v.x, a[r][half][1] = v.y;
+        } else {
+#pragma unroll
+          for (int q = 0; q < kSteps / 2; ++q) {
+            const uint4 v = __ldg(reinterpret_cast<const uint4 *>(row + 32 * q + 8 * lr.t));
+            a[r][half][4 * q] = v.x, a[r][half][4 * q + 1] = v.y;
+            a[r][half][4 * q + 2] = v.z, a[r][half][4 * q + 3] = v.w;
+          }
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < kWords; ++i) a[r][half][i] = 0;
+      }
+    }
+    // Both metadata words of rows g and g + 8 of each step (words 2g and 2g + 1).
+#pragma unroll
+    for (int u = 0; u < kSteps; ++u) {
+      uint2 v{kPaddingMetadataWord, kPaddingMetadataWord};
+      if (rb < lr.row_blocks)
+        v = __ldg(reinterpret_cast<const uint2 *>(lr.metadata) +
+                  ((size_t)rb * lr.k_steps + s + u) * 8 + lr.g);
+      w[r][u][0] = v.x, w[r][u][1] = v.y;
+    }
+  }
+#pragma unroll
+  for (int u = 0; u < kSteps; ++u)
+#pragma unroll
+    for (int j = 0; j < kNTiles; ++j)
+      load_b<kLinear, kSteps>(bf[u][j], args, j * 8 + lr.g, s * 32, u, lr.t, b_words_aligned);
+
+#pragma unroll
+  for (int u = 0; u < kSteps; ++u)
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      // Step u's words of the lane: 2u, 2u + 1 (one step) or 4(u / 2) + 2(u % 2) + {0, 1}.
+      const uint32_t frag[4] = {a[r][0][2 * u], a[r][1][2 * u], a[r][0][2 * u + 1],
+                                a[r][1][2 * u + 1]};
+      const uint32_t e = chunk_metadata<kSteps>(w[r], u, lr.t & 1);
+#pragma unroll
+      for (int j = 0; j < kNTiles; ++j)
+        ptx::mma_sp_m16n8k32(typename MmaTag<In>::type{}, acc[r][j], frag, bf[u][j], e);
+    }
 }
 
 // `split` consecutive blocks (a cluster when split > 1) share one row group; block rank q of
@@ -88,11 +189,8 @@ __global__ void __launch_bounds__(kThreads, 2)
   const int rank = blockIdx.x % split;
   const int row_block0 = (blockIdx.x / split) * R;  // first 16-row block of this CTA
   const int step_begin = rank * steps_per_split;
-  const int step_end = min(args.k / 32, step_begin + steps_per_split);
   const int k_steps = args.k / 32;
-  const int kc = args.k / 2;  // kept values per row
-  const auto *values = static_cast<const uint16_t *>(args.values);
-  const int row_blocks = args.padded_m / 16;
+  const int step_end = min(k_steps, step_begin + steps_per_split);
 
   float acc[R][kNTiles][4];
 #pragma unroll
@@ -102,40 +200,14 @@ __global__ void __launch_bounds__(kThreads, 2)
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[r][j][i] = 0.f;
 
+  const LaneRows lr{static_cast<const uint16_t *>(args.values), args.metadata, args.k / 2,
+                    k_steps, row_block0, args.padded_m / 16, g, t};
   for (int s0 = step_begin + warp * U; s0 < step_end; s0 += kWarps * U) {
-    uint32_t a[U][R][4], e[U][R], bf[U][kNTiles][4];
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      const int s = s0 + u;
-      if (s >= step_end) continue;
-#pragma unroll
-      for (int r = 0; r < R; ++r) {
-        const int rb = row_block0 + r;
-        if (rb < row_blocks) {
-          // Kept values: rows g and g + 8, halves 2t, 2t+1 and 2t+8, 2t+9 of the step.
-          const uint16_t *row = values + (size_t)(rb * 16 + g) * kc + s * 16 + 2 * t;
-          a[u][r][0] = __ldg(reinterpret_cast<const uint32_t *>(row));
-          a[u][r][1] = __ldg(reinterpret_cast<const uint32_t *>(row + 8 * (size_t)kc));
-          a[u][r][2] = __ldg(reinterpret_cast<const uint32_t *>(row + 8));
-          a[u][r][3] = __ldg(reinterpret_cast<const uint32_t *>(row + 8 * (size_t)kc + 8));
-          e[u][r] = __ldg(args.metadata + ((size_t)rb * k_steps + s) * 16 + 2 * g + (t & 1));
-        } else {
-          a[u][r][0] = a[u][r][1] = a[u][r][2] = a[u][r][3] = 0;
-          e[u][r] = kPaddingMetadataWord;
-        }
-      }
-#pragma unroll
-      for (int j = 0; j < kNTiles; ++j)
-        load_b<kLinear>(bf[u][j], args, j * 8 + g, s * 32 + 2 * t, b_words_aligned);
-    }
-#pragma unroll
-    for (int u = 0; u < U; ++u) {
-      if (s0 + u >= step_end) continue;
-#pragma unroll
-      for (int r = 0; r < R; ++r)
-#pragma unroll
-        for (int j = 0; j < kNTiles; ++j)
-          ptx::mma_sp_m16n8k32(typename MmaTag<In>::type{}, acc[r][j], a[u][r], bf[u][j], e[u][r]);
+    if (s0 + U <= step_end) {
+      chunk_mma<In, kLinear, kNTiles, R, U>(acc, args, lr, s0, b_words_aligned);
+    } else {  // the last chunk of K, when K / 32 is not a multiple of U
+      for (int s = s0; s < step_end; ++s)
+        chunk_mma<In, kLinear, kNTiles, R, 1>(acc, args, lr, s, b_words_aligned);
     }
   }
 
