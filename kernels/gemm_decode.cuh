@@ -62,16 +62,18 @@ __device__ __forceinline__ int stored_pair(int u, int t) {
 
 // The metadata word lane (g, h) feeds chunk step u (h = 0 or 1; lanes 2 and 3 of a quad compute
 // a word the mma ignores). Format 1 (sparsity_rules.hpp) gives lane (g, h) of a step the word
-// with groups 4h + i, i = 0..3, of rows g (bits 4i..4i+3) and g + 8 (bits 16 + 4i..); `w` holds
-// both words of each of the chunk's steps, as stored. Group 4h + i of step u is stored group
-// stored_pair(u, i) + h.
+// with groups 4h + i, i = 0..3, of rows g (bits 4i..4i+3) and g + 8 (bits 16 + 4i..); `own`
+// holds that word of each of the chunk's steps as stored, `other` the one of lane (g, 1 - h).
+// Group 4h + i of step u is stored group stored_pair(u, i) + h.
 template <int kSteps>
-__device__ __forceinline__ uint32_t chunk_metadata(const uint32_t (&w)[kSteps][2], int u, int h) {
+__device__ __forceinline__ uint32_t chunk_metadata(const uint32_t (&own)[kSteps],
+                                                   const uint32_t (&other)[kSteps], int u, int h) {
   uint32_t word = 0;
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
     const int pair = stored_pair<kSteps>(u, i);  // even: adding h changes only the nibble
-    const uint32_t source = w[pair >> 3][(pair >> 2) & 1];
+    const int step = pair >> 3, source_half = (pair >> 2) & 1;
+    const uint32_t source = source_half == h ? own[step] : other[step];
     word |= ((source >> (4 * ((pair & 3) + h))) & 0x000F000Fu) << (4 * i);
   }
   return word;
@@ -118,7 +120,7 @@ __device__ __forceinline__ void chunk_mma(float (&acc)[R][kNTiles][4], const Gem
                                           const LaneRows &lr, int s, bool b_words_aligned) {
   // Per row block and row (g, g + 8): the lane's kept values, 2 words a step.
   constexpr int kWords = 2 * kSteps;
-  uint32_t a[R][2][kWords], w[R][kSteps][2], bf[kSteps][kNTiles][4];
+  uint32_t a[R][2][kWords], w[R][kSteps], bf[kSteps][kNTiles][4];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     const int rb = lr.row_block0 + r;
@@ -142,15 +144,12 @@ __device__ __forceinline__ void chunk_mma(float (&acc)[R][kNTiles][4], const Gem
         for (int i = 0; i < kWords; ++i) a[r][half][i] = 0;
       }
     }
-    // Both metadata words of rows g and g + 8 of each step (words 2g and 2g + 1).
+    // Lanes t = 0 and 1 of a quad read the metadata words of rows g and g + 8 (2g + t % 2).
 #pragma unroll
-    for (int u = 0; u < kSteps; ++u) {
-      uint2 v{kPaddingMetadataWord, kPaddingMetadataWord};
-      if (rb < lr.row_blocks)
-        v = __ldg(reinterpret_cast<const uint2 *>(lr.metadata) +
-                  ((size_t)rb * lr.k_steps + s + u) * 8 + lr.g);
-      w[r][u][0] = v.x, w[r][u][1] = v.y;
-    }
+    for (int u = 0; u < kSteps; ++u)
+      w[r][u] = rb < lr.row_blocks ? __ldg(lr.metadata + ((size_t)rb * lr.k_steps + s + u) * 16 +
+                                           2 * lr.g + (lr.t & 1))
+                                   : kPaddingMetadataWord;
   }
 #pragma unroll
   for (int u = 0; u < kSteps; ++u)
@@ -165,7 +164,10 @@ __device__ __forceinline__ void chunk_mma(float (&acc)[R][kNTiles][4], const Gem
       // Step u's words of the lane: 2u, 2u + 1 (one step) or 4(u / 2) + 2(u % 2) + {0, 1}.
       const uint32_t frag[4] = {a[r][0][2 * u], a[r][1][2 * u], a[r][0][2 * u + 1],
                                 a[r][1][2 * u + 1]};
-      const uint32_t e = chunk_metadata<kSteps>(w[r], u, lr.t & 1);
+      uint32_t other[kSteps];  // the words of lane t ^ 1
+#pragma unroll
+      for (int v = 0; v < kSteps; ++v) other[v] = __shfl_xor_sync(0xffffffffu, w[r][v], 1);
+      const uint32_t e = chunk_metadata<kSteps>(w[r], other, u, lr.t & 1);
 #pragma unroll
       for (int j = 0; j < kNTiles; ++j)
         ptx::mma_sp_m16n8k32(typename MmaTag<In>::type{}, acc[r][j], frag, bf[u][j], e);
