@@ -29,17 +29,31 @@ Family forced_family() {
   return family;
 }
 
-// The decode family's default range (measured crossovers on the H100, bench/README.md): always
-// up to n = 8; up to 16 when the sm90 kernel would not have one 128-row tile per SM (small M);
-// up to 32 where the sm90 kernel cannot run at all.
+// The decode family's default range (measured crossovers on the H100, bench/README.md):
+// - n <= 8: always;
+// - n 9-16: unless the sm90 kernel has between one and two waves of 128-row tiles (gate, M =
+//   28672: sm90 113 us, decode 121 us at n = 16; everywhere else decode is as fast or faster);
+// - n 17-32: when decode's 32-row blocks fit the resident slots in one round (two blocks per SM:
+//   o and down, M = 8192, 1.03-1.3x faster than sm90 at n = 24; qkv, M = 10240, is not);
+// - up to 32 wherever the sm90 kernel cannot run at all.
 constexpr int32_t kDecodeAlwaysMaxN = 8;
-constexpr int32_t kDecodeSmallMMaxN = 16;
-constexpr int32_t kDecodeNoSm90MaxN = 32;
+constexpr int32_t kDecodeMidMaxN = 16;
+constexpr int32_t kDecodeMaxTiledN = 32;
+constexpr int kDecodeResidentBlocksPerSm = 2;  // decode_kernel's launch bounds
+constexpr int kDecodeRowsPerBlockAbove16 = 32;
 
 bool decode_by_default(const GemmArgs &args, bool sm90_fits, int sm_count) {
   if (args.n <= kDecodeAlwaysMaxN) return true;
-  if (!sm90_fits) return args.n <= kDecodeNoSm90MaxN;
-  return args.n <= kDecodeSmallMMaxN && (args.m + 127) / 128 < sm_count;
+  if (!sm90_fits) return args.n <= kDecodeMaxTiledN;
+  if (args.n <= kDecodeMidMaxN) {
+    const int64_t tiles = (int64_t{args.m} + 127) / 128;
+    return tiles < sm_count || tiles >= 2 * int64_t{sm_count};
+  }
+  if (args.n <= kDecodeMaxTiledN) {
+    const int64_t blocks = (int64_t{args.m} + kDecodeRowsPerBlockAbove16 - 1) / kDecodeRowsPerBlockAbove16;
+    return blocks <= int64_t{kDecodeResidentBlocksPerSm} * sm_count;
+  }
+  return false;
 }
 
 }  // namespace
