@@ -33,27 +33,19 @@ Family forced_family() {
 // - n <= 8: always;
 // - n 9-16: unless the sm90 kernel has between one and two waves of 128-row tiles (gate, M =
 //   28672: sm90 113 us, decode 121 us at n = 16; everywhere else decode is as fast or faster);
-// - n 17-32: when decode's 32-row blocks fit the resident slots in one round (two blocks per SM:
-//   o and down, M = 8192, 1.03-1.3x faster than sm90 at n = 24; qkv, M = 10240, is not);
 // - up to 32 wherever the sm90 kernel cannot run at all.
+// From n = 17 on sm90 is as fast or faster (o and down with K split over a cluster: n = 24-32,
+// 47 and 146 us against decode's 47-62 and 158-195 us).
 constexpr int32_t kDecodeAlwaysMaxN = 8;
 constexpr int32_t kDecodeMidMaxN = 16;
-constexpr int32_t kDecodeMaxTiledN = 32;
-constexpr int kDecodeResidentBlocksPerSm = 2;  // decode_kernel's launch bounds
-constexpr int kDecodeRowsPerBlockAbove16 = 32;
+constexpr int32_t kDecodeNoSm90MaxN = 32;
 
 bool decode_by_default(const GemmArgs &args, bool sm90_fits, int sm_count) {
   if (args.n <= kDecodeAlwaysMaxN) return true;
-  if (!sm90_fits) return args.n <= kDecodeMaxTiledN;
-  if (args.n <= kDecodeMidMaxN) {
-    const int64_t tiles = (int64_t{args.m} + 127) / 128;
-    return tiles < sm_count || tiles >= 2 * int64_t{sm_count};
-  }
-  if (args.n <= kDecodeMaxTiledN) {
-    const int64_t blocks = (int64_t{args.m} + kDecodeRowsPerBlockAbove16 - 1) / kDecodeRowsPerBlockAbove16;
-    return blocks <= int64_t{kDecodeResidentBlocksPerSm} * sm_count;
-  }
-  return false;
+  if (!sm90_fits) return args.n <= kDecodeNoSm90MaxN;
+  if (args.n > kDecodeMidMaxN) return false;
+  const int64_t tiles = (int64_t{args.m} + 127) / 128;
+  return tiles < sm_count || tiles >= 2 * int64_t{sm_count};
 }
 
 }  // namespace
