@@ -33,7 +33,7 @@ constexpr int kStages = 5;
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
 constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
 constexpr int kGroupM = 8;                           // row tiles per raster group
-constexpr int kMaxSplit = 8;                         // portable cluster size
+constexpr int kSplit = 2;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
 
 // Block tile of 128 * kSlabs rows: each consumer warpgroup multiplies kSlabs m64 slabs. One
@@ -248,11 +248,12 @@ void launch(const GemmArgs &args, int device, int split, cudaStream_t stream) {
              "sm90 gemm_kernel launch");
 }
 
-// Blocks per tile (a cluster splitting K) where the tiles fill less than one wave: the split of
-// 2, 4 or 8 whose blocks fill the SMs best (blocks / (waves x SMs)), each keeping
-// kMinKTilesPerSplit k tiles; a larger split must fill 5% more. Powers of two only: clusters of 3
-// pack badly into the GPCs (measured on the H100: qkv at batch 128, 80 tiles split 3 ways, took
-// 79 us against 48 us unsplit).
+// Blocks per tile (a cluster splitting K) where the tiles fill less than one wave: 2 when that
+// fills the SMs 5% better (blocks / (waves x SMs)) and leaves each block kMinKTilesPerSplit k
+// tiles. Larger clusters were slower than this fill model predicts (measured on the H100:
+// qkv at batch 64-256 split 4 ways and gate at batch 16-128 split 8 ways took 1.3-1.6x the
+// unsplit time; qkv at batch 128 split 3 ways 79 us against 48 us), while a split of 2 took
+// o and down at batch 64-128 from 0.97-1.23x to 1.12-1.55x cuBLAS.
 inline int choose_split(int64_t tiles, int k, int sm_count) {
   if (tiles >= sm_count) return 1;
   const int k_tiles = (k + kBlockK - 1) / kBlockK;
@@ -261,10 +262,7 @@ inline int choose_split(int64_t tiles, int k, int sm_count) {
     const int64_t waves = (blocks + sm_count - 1) / sm_count;
     return static_cast<double>(blocks) / static_cast<double>(waves * sm_count);
   };
-  int best = 1;
-  for (int split = 2; split <= kMaxSplit; split *= 2)
-    if (k_tiles >= split * kMinKTilesPerSplit && fill(split) > 1.05 * fill(best)) best = split;
-  return best;
+  return k_tiles >= kSplit * kMinKTilesPerSplit && fill(kSplit) > 1.05 * fill(1) ? kSplit : 1;
 }
 
 // 256-row tiles read a third less from L2 per FLOP; 128-row tiles only where 256-row ones leave
