@@ -22,6 +22,7 @@
 #include <atomic>
 
 #include "../src/device.hpp"
+#include "cluster_launch.cuh"
 #include "epilogue.cuh"
 #include "gemm.hpp"
 #include "ptx.cuh"
@@ -309,20 +310,9 @@ void launch(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream)
   const bool b_words_aligned =
       (reinterpret_cast<uintptr_t>(args.b) & 3) == 0 && (args.ldb & 1) == 0;
 
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(static_cast<unsigned>(row_groups) * static_cast<unsigned>(split));
-  config.blockDim = dim3(kThreads);
-  config.stream = stream;
-  cudaLaunchAttribute cluster{};
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = static_cast<unsigned>(split);
-  cluster.val.clusterDim.y = cluster.val.clusterDim.z = 1;
-  if (split > 1) {
-    config.attrs = &cluster;
-    config.numAttrs = 1;
-  }
-  check_cuda(cudaLaunchKernelEx(&config, kernel, args, b_words_aligned, split, steps_per_split),
-             "decode_kernel launch");
+  launch_in_clusters(kernel, static_cast<unsigned>(row_groups) * static_cast<unsigned>(split),
+                     kThreads, 0, split, stream, "decode_kernel launch", args, b_words_aligned,
+                     split, steps_per_split);
 }
 
 template <typename In, typename Out, bool kLinear>

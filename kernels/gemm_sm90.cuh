@@ -18,6 +18,7 @@
 #include <cooperative_groups.h>
 
 #include "../src/tensor_map.hpp"
+#include "cluster_launch.cuh"
 #include "element.cuh"
 #include "epilogue.cuh"
 #include "ptx_sm90.cuh"
@@ -230,22 +231,9 @@ void launch(const GemmArgs &args, int device, int split, cudaStream_t stream) {
   const int64_t tiles = ((args.m + T::kBlockM - 1) / T::kBlockM) * ((args.n + kBlockN - 1) / kBlockN);
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(static_cast<unsigned>(tiles * split));
-  config.blockDim = dim3(kThreads);
-  config.dynamicSmemBytes = T::kSmemBytes;
-  config.stream = stream;
-  cudaLaunchAttribute cluster{};
-  cluster.id = cudaLaunchAttributeClusterDimension;
-  cluster.val.clusterDim.x = static_cast<unsigned>(split);
-  cluster.val.clusterDim.y = cluster.val.clusterDim.z = 1;
-  if (split > 1) {
-    config.attrs = &cluster;
-    config.numAttrs = 1;
-  }
-  check_cuda(cudaLaunchKernelEx(&config, kernel, a_map, b_map, meta_map, args, split,
-                                k_tiles_per_split),
-             "sm90 gemm_kernel launch");
+  launch_in_clusters(kernel, static_cast<unsigned>(tiles * split), kThreads, T::kSmemBytes, split,
+                     stream, "sm90 gemm_kernel launch", a_map, b_map, meta_map, args, split,
+                     k_tiles_per_split);
 }
 
 // Blocks per tile (a cluster splitting K) where the tiles fill less than one wave: 2 when that
