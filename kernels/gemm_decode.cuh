@@ -22,7 +22,7 @@
 #include <atomic>
 
 #include "../src/device.hpp"
-#include "cluster_launch.cuh"
+#include "cluster_split.cuh"
 #include "epilogue.cuh"
 #include "gemm.hpp"
 #include "ptx.cuh"
@@ -248,11 +248,8 @@ __global__ void __launch_bounds__(kThreads, 2)
   cg::cluster_group cluster = cg::this_cluster();
   for (int idx = threadIdx.x; idx < kFragments * 32; idx += kThreads) block_sum[idx] = warp_sum(idx);
   cluster.sync();
-  for (int idx = rank * kThreads + threadIdx.x; idx < kFragments * 32; idx += split * kThreads) {
-    float sum = 0.f;
-    for (int q = 0; q < split; ++q) sum += cluster.map_shared_rank(block_sum, q)[idx];
-    store(idx, sum);
-  }
+  for (int idx = rank * kThreads + threadIdx.x; idx < kFragments * 32; idx += split * kThreads)
+    store(idx, cluster_rank_sum(block_sum, idx, split));
   cluster.sync();
 #else
   __trap();  // clusters exist from compute capability 9.0; the host launches split > 1 only there
@@ -282,11 +279,7 @@ constexpr int kMinChunksPerWarp = 4;
 inline int choose_split(const DeviceInfo &device, int row_groups, int k_steps, int unroll, int per_sm) {
   if (device.cc_major < 9) return 1;
   const int64_t slots = int64_t{device.sm_count} * per_sm;
-  auto fill = [&](int split) {
-    const int64_t blocks = int64_t{row_groups} * split;
-    const int64_t rounds = (blocks + slots - 1) / slots;
-    return static_cast<double>(blocks) / static_cast<double>(rounds * slots);
-  };
+  auto fill = [&](int split) { return slot_fill(int64_t{row_groups} * split, slots); };
   int best = 1;
   for (int split = 2; split <= kMaxSplit; split *= 2)
     if (k_steps >= split * kWarps * unroll * kMinChunksPerWarp && fill(split) > 1.05 * fill(best))

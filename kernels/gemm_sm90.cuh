@@ -18,7 +18,7 @@
 #include <cooperative_groups.h>
 
 #include "../src/tensor_map.hpp"
-#include "cluster_launch.cuh"
+#include "cluster_split.cuh"
 #include "element.cuh"
 #include "epilogue.cuh"
 #include "ptx_sm90.cuh"
@@ -201,12 +201,8 @@ __global__ void __launch_bounds__(kThreads)
     for (int i = 0; i < 64; ++i) partial[(h * 64 + i) * kConsumerThreads + tid] = acc[h][i];
   cluster.sync();
   for (int h = 0; h < kSlabs; ++h)
-    for (int i = rank; i < 64; i += split) {
-      float sum = 0.f;
-      for (int q = 0; q < split; ++q)
-        sum += cluster.map_shared_rank(partial, q)[(h * 64 + i) * kConsumerThreads + tid];
-      store(h, i, sum);
-    }
+    for (int i = rank; i < 64; i += split)
+      store(h, i, cluster_rank_sum(partial, (h * 64 + i) * kConsumerThreads + tid, split));
   cluster.sync();
 #endif
 }
@@ -245,12 +241,10 @@ void launch(const GemmArgs &args, int device, int split, cudaStream_t stream) {
 inline int choose_split(int64_t tiles, int k, int sm_count) {
   if (tiles >= sm_count) return 1;
   const int k_tiles = (k + kBlockK - 1) / kBlockK;
-  auto fill = [&](int split) {
-    const int64_t blocks = tiles * split;
-    const int64_t waves = (blocks + sm_count - 1) / sm_count;
-    return static_cast<double>(blocks) / static_cast<double>(waves * sm_count);
-  };
-  return k_tiles >= kSplit * kMinKTilesPerSplit && fill(kSplit) > 1.05 * fill(1) ? kSplit : 1;
+  return k_tiles >= kSplit * kMinKTilesPerSplit &&
+                 slot_fill(tiles * kSplit, sm_count) > 1.05 * slot_fill(tiles, sm_count)
+             ? kSplit
+             : 1;
 }
 
 // 256-row tiles read a third less from L2 per FLOP; 128-row tiles only where 256-row ones leave

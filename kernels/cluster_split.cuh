@@ -1,0 +1,55 @@
+// What the kernel families that split K over a thread-block cluster share: how well a number of
+// blocks fills the resident slots, the launch, and the sum of the blocks' partials in rank order
+// (the fixed order that keeps results deterministic).
+#pragma once
+
+#include <cooperative_groups.h>
+#include <cuda_runtime.h>
+
+#include <utility>
+
+#include "../src/device.hpp"
+
+namespace sparseflow {
+
+// Share of `slots` resident block slots that `blocks` blocks keep busy over their rounds.
+inline double slot_fill(int64_t blocks, int64_t slots) {
+  const int64_t rounds = (blocks + slots - 1) / slots;
+  return static_cast<double>(blocks) / static_cast<double>(rounds * slots);
+}
+
+// Launch of a one-dimensional grid whose consecutive blocks form clusters of `cluster` blocks
+// (1: no cluster attribute, so the launch also works before Hopper).
+// Throws Error(SF_ERROR_CUDA) naming `what` when the launch fails.
+template <typename... Params, typename... Args>
+void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned threads,
+                        size_t smem_bytes, int cluster, cudaStream_t stream, const char *what,
+                        Args &&...args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(blocks);
+  config.blockDim = dim3(threads);
+  config.dynamicSmemBytes = smem_bytes;
+  config.stream = stream;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = static_cast<unsigned>(cluster);
+  attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
+  if (cluster > 1) {
+    config.attrs = &attribute;
+    config.numAttrs = 1;
+  }
+  check_cuda(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...), what);
+}
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+// Element `index` of `partial` (a shared-memory array at the same place in every block of the
+// cluster) summed over the cluster's first `split` blocks in rank order.
+__device__ __forceinline__ float cluster_rank_sum(const float *partial, int index, int split) {
+  cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
+  float sum = 0.f;
+  for (int q = 0; q < split; ++q) sum += cluster.map_shared_rank(partial, q)[index];
+  return sum;
+}
+#endif
+
+}  // namespace sparseflow
