@@ -17,6 +17,8 @@
 
 #include <cooperative_groups.h>
 
+#include <type_traits>
+
 #include "../src/tensor_map.hpp"
 #include "cluster_split.cuh"
 #include "element.cuh"
@@ -134,43 +136,81 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int i = 0; i < 64; ++i) acc[h][i] = 0.f;
   }
+  // Descriptors of stage 0, computed once: stage s starts s * kStageBytes further on and step ks
+  // 32 bytes further into A's rows, 64 into B's; a descriptor counts 16-byte units, and the
+  // swizzle applies to absolute addresses, so only the start field moves.
+  const uint32_t ring = ptx::shared_address(smem);
+  uint64_t a_descriptor[kSlabs];
+#pragma unroll
+  for (int h = 0; h < kSlabs; ++h)
+    a_descriptor[h] = ptx::k_major_swizzled_descriptor<64>(
+        ring + kAOffset + (warpgroup * 64 * kSlabs + 64 * h) * 64);
+  const uint64_t b_descriptor = ptx::k_major_swizzled_descriptor<128>(ring + kBOffset);
+  constexpr uint32_t kStageUnits = kStageBytes / 16;
 
-  for (int kt = kt_begin; kt < kt_end; ++kt) {
-    const int i = kt - kt_begin, s = i % kStages;
-    ptx::mbarrier_wait(ptx::shared_address(&full[s]), (i / kStages) & 1);
-    const uint8_t *stage = smem + s * kStageBytes;
-    const uint32_t b_address = ptx::shared_address(stage + kBOffset);
-    // In a 32-column tail tile TMA zero-fills the second half of A and B, so with the padding
-    // metadata the second step adds exact zeros: no branch (a branch would serialize wgmma).
+  // Metadata of the k tile in stage `s` (after waiting for the stage to fill). In a 32-column tail
+  // tile TMA zero-fills the second half of A and B, so with the padding metadata the second step
+  // adds exact zeros: no branch (a branch would serialize wgmma).
+  auto fetch_metadata = [&](uint32_t(&e)[kSlabs][2], int s, uint32_t parity, int kt) {
+    ptx::mbarrier_wait(ptx::shared_address(&full[s]), parity);
+    const uint8_t *metadata = smem + s * kStageBytes + kMetaOffset;
     const bool two_steps = K - kt * kBlockK > 32;
-    uint32_t e[kSlabs][2];
 #pragma unroll
     for (int h = 0; h < kSlabs; ++h)
 #pragma unroll
       for (int ks = 0; ks < 2; ++ks)
         e[h][ks] = rows_exist[h] && (ks == 0 || two_steps)
-                       ? load_metadata(stage + kMetaOffset, (row0 + 64 * h) / 16, ks, lane)
+                       ? load_metadata(metadata, (row0 + 64 * h) / 16, ks, lane)
                        : kPaddingMetadataWord;
+  };
+  auto issue = [&](const uint32_t(&e)[kSlabs][2], int s) {
     ptx::wgmma_fence();
 #pragma unroll
     for (int ks = 0; ks < 2; ++ks)
 #pragma unroll
-      for (int h = 0; h < kSlabs; ++h) {
-        // Step ks starts 32 bytes into A's rows and 64 into B's; the swizzle applies to absolute
-        // addresses, so only the descriptors' start moves.
-        const uint32_t a_address = ptx::shared_address(
-            stage + kAOffset + (warpgroup * 64 * kSlabs + 64 * h) * 64 + 32 * ks);
+      for (int h = 0; h < kSlabs; ++h)
         ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc[h],
-                                 ptx::k_major_swizzled_descriptor<64>(a_address),
-                                 ptx::k_major_swizzled_descriptor<128>(b_address + 64 * ks),
-                                 e[h][ks]);
-      }
+                                 a_descriptor[h] + s * kStageUnits + 2 * ks,
+                                 b_descriptor + s * kStageUnits + 4 * ks, e[h][ks]);
     ptx::wgmma_commit();
-    // wgmma reads its registers (the metadata too) asynchronously, so the next tile's metadata
-    // may be loaded only once this group has completed. The tensor cores stay busy meanwhile
-    // with the other warpgroup, and the producer keeps the next tiles coming.
-    ptx::wgmma_wait<0>();
-    ptx::mbarrier_arrive(ptx::shared_address(&empty[s]));
+  };
+
+  // One wgmma group per k tile, the next one issued before waiting for the last: metadata in two
+  // register sets, e[p] for the tiles of parity p. After issuing tile i, waiting for all but one
+  // group retires tile i-1, which frees its stage (to the producer) and its metadata registers,
+  // which then take tile i+1's while tile i runs.
+  const int n_k = kt_end - kt_begin;
+  uint32_t e[2][kSlabs][2] = {};
+  int s = 0, previous_s = 0;
+  uint32_t parity = 0;
+  if (n_k > 0) fetch_metadata(e[0], 0, 0, kt_begin);
+  auto step = [&](auto tile_parity, int i) {
+    constexpr int p = decltype(tile_parity)::value;
+    issue(e[p], s);
+    ptx::wgmma_wait<1>();
+#pragma unroll
+    for (int h = 0; h < kSlabs; ++h)
+#pragma unroll
+      for (int ks = 0; ks < 2; ++ks) ptx::keep_in_register(e[p ^ 1][h][ks]);
+    if (i > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
+    previous_s = s;
+    if (++s == kStages) s = 0, parity ^= 1;
+    if (i + 1 < n_k) fetch_metadata(e[p ^ 1], s, parity, kt_begin + i + 1);
+  };
+  for (int i = 0; i < n_k; i += 2) {
+    step(std::integral_constant<int, 0>{}, i);
+    if (i + 1 < n_k) step(std::integral_constant<int, 1>{}, i + 1);
+  }
+  ptx::wgmma_wait<0>();
+#pragma unroll
+  for (int h = 0; h < kSlabs; ++h) {
+#pragma unroll
+    for (int ks = 0; ks < 2; ++ks) {
+      ptx::keep_in_register(e[0][h][ks]);
+      ptx::keep_in_register(e[1][h][ks]);
+    }
+#pragma unroll
+    for (int i = 0; i < 64; ++i) ptx::keep_in_register(acc[h][i]);
   }
 
   // Accumulator j*4 + r of slab h: row g (+8 for r >= 2), column 8j + 2t + (r & 1).

@@ -63,6 +63,12 @@ __device__ __forceinline__ void wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(pending) : "memory");
 }
 
+// Keeps a value in its register up to this point: wgmma reads its register operands (the
+// accumulators, the sparse metadata) after issue, until the group that read them completes, so
+// the compiler must not give those registers to anything else before the wait that retires it.
+__device__ __forceinline__ void keep_in_register(uint32_t &value) { asm volatile("" : "+r"(value)); }
+__device__ __forceinline__ void keep_in_register(float &value) { asm volatile("" : "+f"(value)); }
+
 // Shared-memory matrix descriptor of a K-major operand tile whose rows are `row_bytes` (128 or
 // 64) long and swizzled at that width: groups of 8 rows 8 * row_bytes apart (stride byte offset),
 // the leading byte offset unused by these layouts (encoded as 1), base offset 0 (the tile starts
