@@ -32,7 +32,6 @@ using tiles::aligned_smem;
 using tiles::configure_smem;
 using tiles::load_metadata;
 constexpr int kBlockN = 128, kBlockK = 64;  // kBlockK counts dense columns
-constexpr int kStages = 5;
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
 constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
 constexpr int kGroupM = 8;                           // row tiles per raster group
@@ -52,6 +51,11 @@ struct Tile {
   static constexpr int kBOffset = 0, kAOffset = kBBytes, kMetaOffset = kBBytes + kABytes;
   static constexpr int kStageBytes = kBBytes + kABytes + kMetaBytes;
   static_assert(kStageBytes % 1024 == 0, "stages must keep the swizzled tiles aligned");
+  // 128-row tiles: as many stages as the 227 KB of a block hold, less the alignment slack and the
+  // static barriers (9 of 25 KB), to cover the load latency; measured on the H100 against 5:
+  // qkv at batch 128 50 -> 43 us, down at batch 64 138 -> 122 us. 256-row tiles keep 5 of 34 KB:
+  // 6 made gate and gate_up at batch 4096 5-7% slower.
+  static constexpr int kStages = kSlabs == 1 ? (227 * 1024 - 1024 - 256) / kStageBytes : 5;
   static constexpr int kSmemBytes = kStages * kStageBytes + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
   static_assert(kSlabs * 64 * kConsumerThreads * 4 <= kStages * kStageBytes, "partials fit");
@@ -78,6 +82,7 @@ __global__ void __launch_bounds__(kThreads)
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using T = Tile<kSlabs>;
   constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes;
+  constexpr int kStages = T::kStages;
   constexpr int kAOffset = T::kAOffset, kBOffset = T::kBOffset, kMetaOffset = T::kMetaOffset;
   extern __shared__ uint8_t smem_raw[];
   __shared__ __align__(8) uint64_t full[kStages], empty[kStages];
@@ -103,9 +108,9 @@ __global__ void __launch_bounds__(kThreads)
 
   if (warp == kConsumerThreads / 32) {  // producer
     if (lane == 0) {
+      int s = 0;
+      uint32_t round_parity = 0;
       for (int kt = kt_begin; kt < kt_end; ++kt) {
-        const int i = kt - kt_begin, s = i % kStages;
-        const uint32_t round_parity = (i / kStages) & 1;
         ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
         const uint32_t bar = ptx::shared_address(&full[s]);
         ptx::mbarrier_arrive_expect_tx(bar, kStageBytes);
@@ -114,6 +119,7 @@ __global__ void __launch_bounds__(kThreads)
         ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
         ptx::tma_load_2d(stage + kBOffset, &b_map, k0, n0, bar);
         ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
+        if (++s == kStages) s = 0, round_parity ^= 1;
       }
     }
     // A split block's producer stays for the cluster barriers of the reduction.
