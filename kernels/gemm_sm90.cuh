@@ -31,20 +31,22 @@ namespace sparseflow::sm90 {
 using tiles::aligned_smem;
 using tiles::configure_smem;
 using tiles::load_metadata;
-constexpr int kBlockN = 128, kBlockK = 64;  // kBlockK counts dense columns
+constexpr int kBlockK = 64;  // dense columns per k tile
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
 constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
 constexpr int kGroupM = 8;                           // row tiles per raster group
 constexpr int kSplit = 2;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
 
-// Block tile of 128 * kSlabs rows: each consumer warpgroup multiplies kSlabs m64 slabs. One
-// stage: B (128 rows x 128 B, 128-byte swizzle), then A's kept values (rows x 64 B, 64-byte
-// swizzle), then A's metadata (row blocks x 2 k blocks x 64 B); B and A stay aligned to their
-// swizzle patterns because every part and the stage are multiples of 1024 bytes.
-template <int kSlabs>
+// Block tile of 128 * kSlabs rows x kBlockN (64 or 128) columns: each consumer warpgroup
+// multiplies kSlabs m64 slabs. One stage: B (kBlockN rows x 128 B, 128-byte swizzle), then A's
+// kept values (rows x 64 B, 64-byte swizzle), then A's metadata (row blocks x 2 k blocks x 64 B);
+// B and A stay aligned to their swizzle patterns because every part and the stage are multiples
+// of 1024 bytes.
+template <int kSlabs, int kBlockN_>
 struct Tile {
-  static constexpr int kBlockM = 128 * kSlabs;
+  static constexpr int kBlockM = 128 * kSlabs, kBlockN = kBlockN_;
+  static constexpr int kAccumulators = kBlockN / 2;  // per thread and slab
   static constexpr int kBBytes = kBlockN * kBlockK * 2;
   static constexpr int kABytes = kBlockM * (kBlockK / 2) * 2;
   static constexpr int kMetaBytes = (kBlockM / 16) * (kBlockK / 32) * 64;
@@ -58,12 +60,13 @@ struct Tile {
   static constexpr int kStages = kSlabs == 1 ? (227 * 1024 - 1024 - 256) / kStageBytes : 5;
   static constexpr int kSmemBytes = kStages * kStageBytes + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
-  static_assert(kSlabs * 64 * kConsumerThreads * 4 <= kStages * kStageBytes, "partials fit");
+  static_assert(kSlabs * kAccumulators * kConsumerThreads * 4 <= kStages * kStageBytes,
+                "partials fit");
 };
 
 // Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
 // kGroupM, so consecutive blocks reuse the same columns of B and a small band of A.
-template <int kBlockM>
+template <int kBlockM, int kBlockN>
 __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int &m0, int &n0) {
   const int per_group = kGroupM * n_tiles;
   const int group = block / per_group;
@@ -74,14 +77,14 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
   n0 = (in_group / group_rows) * kBlockN;
 }
 
-template <typename In, typename Out, int kSlabs>
+template <typename In, typename Out, int kSlabs, int kBlockN>
 __global__ void __launch_bounds__(kThreads)
     gemm_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
                 const __grid_constant__ CUtensorMap meta_map, GemmArgs args, int split,
                 int k_tiles_per_split) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using T = Tile<kSlabs>;
-  constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes;
+  using T = Tile<kSlabs, kBlockN>;
+  constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes, kAcc = T::kAccumulators;
   constexpr int kStages = T::kStages;
   constexpr int kAOffset = T::kAOffset, kBOffset = T::kBOffset, kMetaOffset = T::kMetaOffset;
   extern __shared__ uint8_t smem_raw[];
@@ -90,7 +93,7 @@ __global__ void __launch_bounds__(kThreads)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int m_tiles = (args.m + kBlockM - 1) / kBlockM, n_tiles = (args.n + kBlockN - 1) / kBlockN;
   int m0, n0;
-  tile_of<kBlockM>(blockIdx.x / split, m_tiles, n_tiles, m0, n0);
+  tile_of<kBlockM, kBlockN>(blockIdx.x / split, m_tiles, n_tiles, m0, n0);
   const int K = args.k;
   // Block rank q of a tile's `split` blocks takes k tiles [kt_begin, kt_end).
   const int rank = blockIdx.x % split;
@@ -135,12 +138,12 @@ __global__ void __launch_bounds__(kThreads)
   const int row0 = warpgroup * 64 * kSlabs + (warp & 3) * 16;
   // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
   bool rows_exist[kSlabs];
-  float acc[kSlabs][64];
+  float acc[kSlabs][kAcc];
 #pragma unroll
   for (int h = 0; h < kSlabs; ++h) {
     rows_exist[h] = m0 + row0 + 64 * h < args.padded_m;
 #pragma unroll
-    for (int i = 0; i < 64; ++i) acc[h][i] = 0.f;
+    for (int i = 0; i < kAcc; ++i) acc[h][i] = 0.f;
   }
   // Descriptors of stage 0, computed once: stage s starts s * kStageBytes further on and step ks
   // 32 bytes further into A's rows, 64 into B's; a descriptor counts 16-byte units, and the
@@ -175,7 +178,7 @@ __global__ void __launch_bounds__(kThreads)
     for (int ks = 0; ks < 2; ++ks)
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h)
-        ptx::wgmma_sp_m64n128k32(typename MmaTag<In>::type{}, acc[h],
+        ptx::wgmma_sp(typename MmaTag<In>::type{}, acc[h],
                                  a_descriptor[h] + s * kStageUnits + 2 * ks,
                                  b_descriptor + s * kStageUnits + 4 * ks, e[h][ks]);
     ptx::wgmma_commit();
@@ -216,7 +219,7 @@ __global__ void __launch_bounds__(kThreads)
       ptx::keep_in_register(e[1][h][ks]);
     }
 #pragma unroll
-    for (int i = 0; i < 64; ++i) ptx::keep_in_register(acc[h][i]);
+    for (int i = 0; i < kAcc; ++i) ptx::keep_in_register(acc[h][i]);
   }
 
   // Accumulator j*4 + r of slab h: row g (+8 for r >= 2), column 8j + 2t + (r & 1).
@@ -230,7 +233,7 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int h = 0; h < kSlabs; ++h)
 #pragma unroll
-      for (int i = 0; i < 64; ++i) store(h, i, acc[h][i]);
+      for (int i = 0; i < kAcc; ++i) store(h, i, acc[h][i]);
     return;
   }
   // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
@@ -244,20 +247,20 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
   for (int h = 0; h < kSlabs; ++h)
 #pragma unroll
-    for (int i = 0; i < 64; ++i) partial[(h * 64 + i) * kConsumerThreads + tid] = acc[h][i];
+    for (int i = 0; i < kAcc; ++i) partial[(h * kAcc + i) * kConsumerThreads + tid] = acc[h][i];
   cluster.sync();
   for (int h = 0; h < kSlabs; ++h)
-    for (int i = rank; i < 64; i += split)
-      store(h, i, cluster_rank_sum(partial, (h * 64 + i) * kConsumerThreads + tid, split));
+    for (int i = rank; i < kAcc; i += split)
+      store(h, i, cluster_rank_sum(partial, (h * kAcc + i) * kConsumerThreads + tid, split));
   cluster.sync();
 #endif
 }
 
-template <typename In, typename Out, int kSlabs>
+template <typename In, typename Out, int kSlabs, int kBlockN>
 void launch(const GemmArgs &args, int device, int split, cudaStream_t stream) {
-  using T = Tile<kSlabs>;
+  using T = Tile<kSlabs, kBlockN>;
   static std::atomic<uint64_t> configured{0};
-  auto kernel = gemm_kernel<In, Out, kSlabs>;
+  auto kernel = gemm_kernel<In, Out, kSlabs, kBlockN>;
   configure_smem(kernel, T::kSmemBytes, device, configured);
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
@@ -297,24 +300,33 @@ inline int choose_split(int64_t tiles, int k, int sm_count) {
 // SMs idle and the smaller tiles finish sooner: time ~ waves x tile height (one block of either
 // size per SM). Measured on the H100: o (8192 rows) at batch 128, 32 tall blocks, 0.067 -> 0.046
 // ms; qkv (10240 rows) at batch 256 keeps tall tiles (80 tall or 160 short: equal estimate).
-template <typename In, typename Out>
+template <typename In, typename Out, int kBlockN>
 void launch_sized(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   const int64_t n_tiles = (args.n + kBlockN - 1) / kBlockN;
   const int64_t tall = (args.m + 255) / 256 * n_tiles, short_ = (args.m + 127) / 128 * n_tiles;
   auto waves = [&](int64_t blocks) { return (blocks + device.sm_count - 1) / device.sm_count; };
   if (tall < device.sm_count && waves(short_) * 128 < waves(tall) * 256)
-    return launch<In, Out, 1>(args, device.ordinal, choose_split(short_, args.k, device.sm_count),
+    return launch<In, Out, 1, kBlockN>(args, device.ordinal,
+                                       choose_split(short_, args.k, device.sm_count), stream);
+  launch<In, Out, 2, kBlockN>(args, device.ordinal, choose_split(tall, args.k, device.sm_count),
                               stream);
-  launch<In, Out, 2>(args, device.ordinal, choose_split(tall, args.k, device.sm_count), stream);
+}
+
+// A batch of at most 64 takes 64-column tiles: in 128-column ones wgmma would read and multiply
+// as many zero columns of B as real ones.
+template <typename In, typename Out>
+void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+  if (args.n <= 64) return launch_sized<In, Out, 64>(args, device, stream);
+  launch_sized<In, Out, 128>(args, device, stream);
 }
 
 template <typename In>
 void dispatch(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &device,
               cudaStream_t stream) {
   switch (output) {
-    case SF_DTYPE_F16: return launch_sized<In, __half>(args, device, stream);
-    case SF_DTYPE_BF16: return launch_sized<In, __nv_bfloat16>(args, device, stream);
-    case SF_DTYPE_F32: return launch_sized<In, float>(args, device, stream);
+    case SF_DTYPE_F16: return launch_width<In, __half>(args, device, stream);
+    case SF_DTYPE_BF16: return launch_width<In, __nv_bfloat16>(args, device, stream);
+    case SF_DTYPE_F32: return launch_width<In, float>(args, device, stream);
   }
 }
 

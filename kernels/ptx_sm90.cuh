@@ -81,50 +81,74 @@ __device__ __forceinline__ uint64_t k_major_swizzled_descriptor(uint32_t smem_ad
          (uint64_t{8 * row_bytes >> 4} << 32) | (mode << 62);
 }
 
-// D += A * B for a 2:4-sparse 64 x 32 A (its 64 x 16 kept values) and a 32 x 128 B, both from
-// shared memory through K-major descriptors, fp32 accumulators; metadata from lanes 0 and 1 of
-// each quad (selector 0; warp w of the warpgroup supplies rows 16w .. 16w+15), scale-d = 1
-// (accumulate), no negation, no transpose.
-__device__ __forceinline__ void wgmma_sp_m64n128k32(F16, float (&d)[64], uint64_t a_descriptor,
-                                                   uint64_t b_descriptor, uint32_t metadata) {
-  asm volatile(
-      "{\n"
-      ".reg .pred accumulate;\n"
-      "setp.ne.b32 accumulate, %67, 0;\n"
-      "wgmma.mma_async.sp.sync.aligned.m64n128k32.f32.f16.f16 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "%64, %65, %66, 0, accumulate, 1, 1, 0, 0;\n"
-      "}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-        "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-        "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "l"(a_descriptor), "l"(b_descriptor), "r"(metadata), "r"(1));
+// D += A * B for a 2:4-sparse 64 x 32 A (its 64 x 16 kept values) and a 32 x N B, both from
+// shared memory through K-major descriptors, fp32 accumulators (N / 2 per thread); metadata from
+// lanes 0 and 1 of each quad (selector 0; warp w of the warpgroup supplies rows 16w .. 16w+15),
+// scale-d = 1 (accumulate), no negation, no transpose. One asm template per N, instantiated for
+// both input types (the type is part of the instruction name).
+#define SF_WGMMA_SP_ASM(SHAPE, TYPE, REGISTERS, DESCRIPTORS_METADATA, SCALE, ...)                 \
+  asm volatile("{\n"                                                                              \
+               ".reg .pred accumulate;\n"                                                         \
+               "setp.ne.b32 accumulate, " SCALE ", 0;\n"                                          \
+               "wgmma.mma_async.sp.sync.aligned." SHAPE ".f32." TYPE "." TYPE " {" REGISTERS      \
+               "}, " DESCRIPTORS_METADATA ", 0, accumulate, 1, 1, 0, 0;\n"                        \
+               "}\n"                                                                              \
+               : __VA_ARGS__                                                                      \
+               : "l"(a_descriptor), "l"(b_descriptor), "r"(metadata), "r"(1))
+
+#define SF_WGMMA_SP_N128(TYPE)                                                                    \
+  SF_WGMMA_SP_ASM("m64n128k32", TYPE,                                                             \
+                  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, "                            \
+                  "%12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, "                  \
+                  "%24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, "                  \
+                  "%36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "                  \
+                  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, "                  \
+                  "%60, %61, %62, %63",                                                           \
+                  "%64, %65, %66", "%67",                                                         \
+                  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),         \
+                  "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),       \
+                  "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),   \
+                  "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),   \
+                  "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),   \
+                  "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),   \
+                  "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]),   \
+                  "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),   \
+                  "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]),   \
+                  "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]),   \
+                  "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]))
+
+#define SF_WGMMA_SP_N64(TYPE)                                                                     \
+  SF_WGMMA_SP_ASM("m64n64k32", TYPE,                                                              \
+                  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, "                            \
+                  "%12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, "                  \
+                  "%24, %25, %26, %27, %28, %29, %30, %31",                                       \
+                  "%32, %33, %34", "%35",                                                         \
+                  "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),         \
+                  "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),       \
+                  "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),   \
+                  "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),   \
+                  "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),   \
+                  "+f"(d[30]), "+f"(d[31]))
+
+__device__ __forceinline__ void wgmma_sp(F16, float (&d)[64], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N128("f16");
+}
+__device__ __forceinline__ void wgmma_sp(BF16, float (&d)[64], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N128("bf16");
+}
+__device__ __forceinline__ void wgmma_sp(F16, float (&d)[32], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N64("f16");
+}
+__device__ __forceinline__ void wgmma_sp(BF16, float (&d)[32], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N64("bf16");
 }
 
-__device__ __forceinline__ void wgmma_sp_m64n128k32(BF16, float (&d)[64], uint64_t a_descriptor,
-                                                   uint64_t b_descriptor, uint32_t metadata) {
-  asm volatile(
-      "{\n"
-      ".reg .pred accumulate;\n"
-      "setp.ne.b32 accumulate, %67, 0;\n"
-      "wgmma.mma_async.sp.sync.aligned.m64n128k32.f32.bf16.bf16 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, %32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63}, "
-      "%64, %65, %66, 0, accumulate, 1, 1, 0, 0;\n"
-      "}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-        "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-        "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "l"(a_descriptor), "l"(b_descriptor), "r"(metadata), "r"(1));
-}
+#undef SF_WGMMA_SP_N64
+#undef SF_WGMMA_SP_N128
+#undef SF_WGMMA_SP_ASM
 
 }  // namespace sparseflow::ptx
