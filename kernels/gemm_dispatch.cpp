@@ -29,23 +29,24 @@ Family forced_family() {
   return family;
 }
 
-// The decode family's default range (measured crossovers on the H100, bench/README.md):
-// - n <= 8: always;
-// - n 9-16: unless the sm90 kernel has between one and two waves of 128-row tiles (gate, M =
-//   28672: sm90 113 us, decode 121 us at n = 16; everywhere else decode is as fast or faster);
+// The decode family's default range (measured crossovers on the H100, f16, 2026-11-24,
+// bench/README.md):
+// - n <= 8: always (decode 29-184 us against sm90's 35-200 us; gate, M = 28672, the exception
+//   at n = 8: 107 against 99.5 us);
+// - n 9-16: for weights of at most 2^26 elements (o, 8192 x 8192: decode 32.6-34.1 us, sm90
+//   35.1-35.2 us); larger ones go to sm90's 64-column tiles (n = 16: qkv 44.1 against 49.4 us,
+//   down 102 against 111 us, gate 100 against 123 us);
 // - up to 32 wherever the sm90 kernel cannot run at all.
-// From n = 17 on sm90 is as fast or faster (o and down with K split over a cluster: n = 24-32,
-// 47 and 146 us against decode's 47-62 and 158-195 us).
 constexpr int32_t kDecodeAlwaysMaxN = 8;
-constexpr int32_t kDecodeMidMaxN = 16;
+constexpr int32_t kDecodeSmallWeightMaxN = 16;
+constexpr int64_t kDecodeSmallWeightElements = int64_t{1} << 26;
 constexpr int32_t kDecodeNoSm90MaxN = 32;
 
-bool decode_by_default(const GemmArgs &args, bool sm90_fits, int sm_count) {
+bool decode_by_default(const GemmArgs &args, bool sm90_fits) {
   if (args.n <= kDecodeAlwaysMaxN) return true;
   if (!sm90_fits) return args.n <= kDecodeNoSm90MaxN;
-  if (args.n > kDecodeMidMaxN) return false;
-  const int64_t tiles = (int64_t{args.m} + 127) / 128;
-  return tiles < sm_count || tiles >= 2 * int64_t{sm_count};
+  return args.n <= kDecodeSmallWeightMaxN &&
+         int64_t{args.m} * args.k <= kDecodeSmallWeightElements;
 }
 
 }  // namespace
@@ -68,7 +69,7 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
       int64_t{(args.m + 127) / 128} * ((args.n + 127) / 128) <= int64_t{INT32_MAX};
   const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
                          layout == SF_LAYOUT_LINEAR && b_tma_ready && sm90_grid_fits;
-  Family family = decode_fits && decode_by_default(args, sm90_fits, device.sm_count) ? Family::kDecode
+  Family family = decode_fits && decode_by_default(args, sm90_fits) ? Family::kDecode
                   : sm90_fits ? Family::kSm90
                               : Family::kSm80;
   if ((forced == Family::kDecode && decode_fits) || (forced == Family::kSm90 && sm90_fits) ||
