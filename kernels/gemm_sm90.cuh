@@ -1,12 +1,13 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes a 128 x 128 tile of D with three roles: one producer thread (warp 8) streams
-// k tiles of 64 dense columns into a 4-stage ring of shared memory with TMA (A's kept values,
-// B = X, A's metadata; each stage completes on a `full` mbarrier), and two consumer warpgroups
-// each multiply 64 rows x 128 columns with wgmma reading both operands from shared memory: A
-// through a K-major 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle one (the
-// TMA boxes land in exactly those layouts, see tile_pipeline.cuh). A consumer keeps one wgmma
-// group in flight and releases a stage (its `empty` mbarrier) once the group reading it is done.
+// A block computes a tile of D of 256 or 128 rows x 128 or 64 columns with three roles: one
+// producer thread (warp 8) streams k tiles of 64 dense columns into a ring of shared memory with
+// TMA (A's kept values, B = X, A's metadata; each stage completes on a `full` mbarrier), and two
+// consumer warpgroups each multiply half the rows with wgmma reading both operands from shared
+// memory: A through a K-major 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle
+// one (the TMA boxes land in exactly those layouts). A consumer issues a k tile's wgmma group
+// while the previous one still runs, and releases a stage (its `empty` mbarrier) once the group
+// reading it is done.
 // Blocks walk the tiles in groups of kGroupM row tiles so that a wave shares A and B in L2.
 // Where the tiles are fewer than the SMs (M = 8192-10240 at batch 17-256), `split` consecutive
 // blocks form a cluster that splits K; each adds the others' partial sums, read through
@@ -179,8 +180,8 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h)
         ptx::wgmma_sp(typename MmaTag<In>::type{}, acc[h],
-                                 a_descriptor[h] + s * kStageUnits + 2 * ks,
-                                 b_descriptor + s * kStageUnits + 4 * ks, e[h][ks]);
+                      a_descriptor[h] + s * kStageUnits + 2 * ks,
+                      b_descriptor + s * kStageUnits + 4 * ks, e[h][ks]);
     ptx::wgmma_commit();
   };
 

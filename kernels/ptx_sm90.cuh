@@ -66,7 +66,9 @@ __device__ __forceinline__ void wgmma_wait() {
 // Keeps a value in its register up to this point: wgmma reads its register operands (the
 // accumulators, the sparse metadata) after issue, until the group that read them completes, so
 // the compiler must not give those registers to anything else before the wait that retires it.
-__device__ __forceinline__ void keep_in_register(uint32_t &value) { asm volatile("" : "+r"(value)); }
+__device__ __forceinline__ void keep_in_register(uint32_t &value) {
+  asm volatile("" : "+r"(value));
+}
 __device__ __forceinline__ void keep_in_register(float &value) { asm volatile("" : "+f"(value)); }
 
 // Shared-memory matrix descriptor of a K-major operand tile whose rows are `row_bytes` (128 or
