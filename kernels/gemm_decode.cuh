@@ -2,10 +2,11 @@
 // streams A straight from global memory into mma.sp fragments, with many loads in flight and
 // enough blocks to fill every SM even when M is small.
 //
-// A block owns kRowBlocks blocks of 16 rows of A and a range of K (the whole K, or 1/split of it
-// when `split` blocks form a cluster); its 8 warps split that range into chunks of kUnroll
-// consecutive 32-column steps, dealt round-robin (warp w takes chunks w, w+8, ...), so at any time
-// the block reads a contiguous stretch of every row. Each warp issues all loads of a chunk before
+// A block owns R (Config::kRowBlocks, or 1 at n <= 8 where that fills the SMs better) blocks of
+// 16 rows of A and a range of K (the whole K, or 1/split of it when `split` blocks form a
+// cluster); its 8 warps split that range into chunks of kUnroll consecutive 32-column steps,
+// dealt round-robin (warp w takes chunks w, w+8, ...), so at any time the block reads a
+// contiguous stretch of every row. Each warp issues all loads of a chunk before
 // its mma.sp, then the 8 partial sums are added through shared memory in a fixed order, and on
 // Hopper the cluster's blocks add their sums through distributed shared memory, again in a fixed
 // order: results are deterministic (no atomics) for a given device.
@@ -34,7 +35,8 @@ constexpr int kWarps = 8;
 constexpr int kThreads = kWarps * 32;
 
 // Tile configuration for up to 8 * kNTiles columns of B. At n 9-16 four row blocks keep the loads
-// of B (from L2) at half those of A; past that the registers (128 a thread) do not allow it.
+// of B (from L2) at half those of A; past that the registers (128 a thread) do not allow it. At
+// n <= 8 one row block is the alternative where it fills the SMs better (launch_narrow).
 template <int kNTiles>
 struct Config {
   static constexpr int kRowBlocks = kNTiles == 2 ? 4 : kNTiles <= 4 ? 2 : 1;  // 16-row blocks
@@ -177,12 +179,11 @@ __device__ __forceinline__ void chunk_mma(float (&acc)[R][kNTiles][4], const Gem
 
 // `split` consecutive blocks (a cluster when split > 1) share one row group; block rank q of
 // them takes the K steps [q * steps_per_split, (q + 1) * steps_per_split).
-template <typename In, typename Out, bool kLinear, int kNTiles>
+template <typename In, typename Out, bool kLinear, int kNTiles, int R>
 // Two resident blocks per SM (128 registers a thread) keep 16 warps of loads in flight.
 __global__ void __launch_bounds__(kThreads, 2)
     decode_kernel(GemmArgs args, bool b_words_aligned, int split, int steps_per_split) {
-  using C = Config<kNTiles>;
-  constexpr int R = C::kRowBlocks, U = C::kUnroll;
+  constexpr int U = Config<kNTiles>::kUnroll;
   constexpr int kFragments = R * kNTiles * 4;
   __shared__ float partial[kWarps][kFragments][32];
   __shared__ float block_sum[kFragments * 32];  // this block's sum over its warps, for the cluster
@@ -256,14 +257,14 @@ __global__ void __launch_bounds__(kThreads, 2)
 #endif
 }
 
-// Blocks per SM the kernel can keep resident, queried once per device.
-template <typename Kernel>
-int resident_blocks(Kernel kernel, int device) {
+// Blocks per SM kernel kKernel can keep resident, queried once per device.
+template <auto kKernel>
+int resident_blocks(int device) {
   static std::array<std::atomic<int>, 64> cache{};
   std::atomic<int> *slot = device < 64 ? &cache[static_cast<size_t>(device)] : nullptr;
   if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
   int blocks = 0;
-  check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads, 0),
+  check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kKernel, kThreads, 0),
              "cudaOccupancyMaxActiveBlocksPerMultiprocessor(decode_kernel)");
   blocks = blocks > 0 ? blocks : 1;
   if (slot != nullptr) slot->store(blocks, std::memory_order_release);
@@ -287,33 +288,65 @@ inline int choose_split(const DeviceInfo &device, int row_groups, int k_steps, i
   return best;
 }
 
-template <typename In, typename Out, bool kLinear, int kNTiles>
-void launch(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  using C = Config<kNTiles>;
-  constexpr int rows_per_block = 16 * C::kRowBlocks;
-  const auto kernel = decode_kernel<In, Out, kLinear, kNTiles>;
-  const int row_groups = (args.padded_m + rows_per_block - 1) / rows_per_block;
+// A launch of decode_kernel with R row blocks per block: its row groups, the split of K over a
+// cluster, and the share of the resident slots it keeps busy.
+struct Plan {
+  int row_groups, split;
+  double fill;
+};
+
+template <typename In, typename Out, bool kLinear, int kNTiles, int R>
+Plan plan(const GemmArgs &args, const DeviceInfo &device) {
+  const int row_groups = (args.padded_m + 16 * R - 1) / (16 * R);
+  const int per_sm = resident_blocks<decode_kernel<In, Out, kLinear, kNTiles, R>>(device.ordinal);
+  const int split =
+      choose_split(device, row_groups, args.k / 32, Config<kNTiles>::kUnroll, per_sm);
+  return {row_groups, split,
+          slot_fill(int64_t{row_groups} * split, int64_t{device.sm_count} * per_sm)};
+}
+
+template <typename In, typename Out, bool kLinear, int kNTiles, int R>
+void launch(const GemmArgs &args, const DeviceInfo &device, const Plan &plan, cudaStream_t stream) {
+  constexpr int U = Config<kNTiles>::kUnroll;
   const int k_steps = args.k / 32;
-  const int split = choose_split(device, row_groups, k_steps, C::kUnroll,
-                                 resident_blocks(kernel, device.ordinal));
   // Whole chunks per block, so that the warps' chunks never straddle two blocks.
-  const int chunks = (k_steps + C::kUnroll - 1) / C::kUnroll;
-  const int steps_per_split = (chunks + split - 1) / split * C::kUnroll;
+  const int chunks = (k_steps + U - 1) / U;
+  const int steps_per_split = (chunks + plan.split - 1) / plan.split * U;
   // Word loads of B need every row start 4-byte aligned.
   const bool b_words_aligned =
       (reinterpret_cast<uintptr_t>(args.b) & 3) == 0 && (args.ldb & 1) == 0;
 
-  launch_in_clusters(kernel, static_cast<unsigned>(row_groups) * static_cast<unsigned>(split),
-                     kThreads, 0, split, stream, "decode_kernel launch", args, b_words_aligned,
-                     split, steps_per_split);
+  launch_in_clusters(decode_kernel<In, Out, kLinear, kNTiles, R>,
+                     static_cast<unsigned>(plan.row_groups) * static_cast<unsigned>(plan.split),
+                     kThreads, 0, plan.split, stream, "decode_kernel launch", args,
+                     b_words_aligned, plan.split, steps_per_split);
+}
+
+template <typename In, typename Out, bool kLinear, int kNTiles>
+void launch_default(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+  constexpr int R = Config<kNTiles>::kRowBlocks;
+  launch<In, Out, kLinear, kNTiles, R>(args, device, plan<In, Out, kLinear, kNTiles, R>(args, device),
+                                       stream);
+}
+
+// n <= 8: one row block per block where that fills the resident slots 5% better than two, which
+// is where the row groups are few (measured on the H100, f16: M = 1024, K = 4096 at batch 4 8.3
+// -> 6.7 us, M = 2560, K = 8192 at batch 1 13.1 -> 12.6 us; qkv, M = 10240, 41.3 -> 41.0 us);
+// two row blocks everywhere else, where they are faster.
+template <typename In, typename Out, bool kLinear>
+void launch_narrow(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+  const Plan one = plan<In, Out, kLinear, 1, 1>(args, device);
+  const Plan two = plan<In, Out, kLinear, 1, 2>(args, device);
+  if (one.fill > 1.05 * two.fill) return launch<In, Out, kLinear, 1, 1>(args, device, one, stream);
+  launch<In, Out, kLinear, 1, 2>(args, device, two, stream);
 }
 
 template <typename In, typename Out, bool kLinear>
 void dispatch_n(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  if (args.n <= 8) return launch<In, Out, kLinear, 1>(args, device, stream);
-  if (args.n <= 16) return launch<In, Out, kLinear, 2>(args, device, stream);
-  if (args.n <= 32) return launch<In, Out, kLinear, 4>(args, device, stream);
-  launch<In, Out, kLinear, 8>(args, device, stream);
+  if (args.n <= 8) return launch_narrow<In, Out, kLinear>(args, device, stream);
+  if (args.n <= 16) return launch_default<In, Out, kLinear, 2>(args, device, stream);
+  if (args.n <= 32) return launch_default<In, Out, kLinear, 4>(args, device, stream);
+  launch_default<In, Out, kLinear, 8>(args, device, stream);
 }
 
 // The output-dtype and layout switch for one input type.
