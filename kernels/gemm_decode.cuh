@@ -271,15 +271,18 @@ int resident_blocks(int device) {
   return blocks;
 }
 
-// How many blocks share a row group: the split (1, 2, 4 or 8) whose blocks fill the resident
-// slots best (work / (rounds x slots)), keeping at least kMinChunksPerWarp chunks per warp (fewer
-// leave the load latency of a block's start and end exposed: measured on the H100, qkv at batch
-// 16 took 71 us split 8 ways and 62 us split 4 ways); a larger split must fill 5% more.
-// Only Hopper and newer have clusters.
+// How many blocks share a row group: where the row groups are fewer than the resident slots, the
+// split (1, 2, 4 or 8) whose blocks fill the slots best (work / (rounds x slots)), keeping at least
+// kMinChunksPerWarp chunks per warp (fewer leave the load latency of a block's start and end
+// exposed: measured on the H100, qkv at batch 16 took 71 us split 8 ways and 62 us split 4 ways);
+// a larger split must fill 5% more. With a round of row groups or more, clusters cost more than
+// the fill they add (H100, batch 1: gate, 896 row groups on 264 slots, 94.2 us unsplit against
+// 99.2 split 2 ways; qkv, 640 row groups, 36.9 against 42.3 us). Only Hopper and newer have
+// clusters.
 constexpr int kMinChunksPerWarp = 4;
 inline int choose_split(const DeviceInfo &device, int row_groups, int k_steps, int unroll, int per_sm) {
-  if (device.cc_major < 9) return 1;
   const int64_t slots = int64_t{device.sm_count} * per_sm;
+  if (device.cc_major < 9 || row_groups >= slots) return 1;
   auto fill = [&](int split) { return slot_fill(int64_t{row_groups} * split, slots); };
   int best = 1;
   for (int split = 2; split <= kMaxSplit; split *= 2)
@@ -329,15 +332,15 @@ void launch_default(const GemmArgs &args, const DeviceInfo &device, cudaStream_t
                                        stream);
 }
 
-// n <= 8: one row block per block where that fills the resident slots 5% better than two, which
-// is where the row groups are few (measured on the H100, f16: M = 1024, K = 4096 at batch 4 8.3
-// -> 6.7 us, M = 2560, K = 8192 at batch 1 13.1 -> 12.6 us; qkv, M = 10240, 41.3 -> 41.0 us);
-// two row blocks everywhere else, where they are faster.
+// n <= 8: one row block per block where that fills the resident slots 25% better than two (a
+// block of one row block reads B for half the rows, which costs: measured on the H100, gate at
+// batch 8 (fills 97% against 85%) took 112.9 us with one row block and 102.6 with two; qkv
+// (81% against 61%) 45.7 against 48.8 us at batch 8 and 36.9 against 42.5 us at batch 1).
 template <typename In, typename Out, bool kLinear>
 void launch_narrow(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   const Plan one = plan<In, Out, kLinear, 1, 1>(args, device);
   const Plan two = plan<In, Out, kLinear, 1, 2>(args, device);
-  if (one.fill > 1.05 * two.fill) return launch<In, Out, kLinear, 1, 1>(args, device, one, stream);
+  if (one.fill > 1.25 * two.fill) return launch<In, Out, kLinear, 1, 1>(args, device, one, stream);
   launch<In, Out, kLinear, 1, 2>(args, device, two, stream);
 }
 
