@@ -328,8 +328,8 @@ void launch(const GemmArgs &args, const DeviceInfo &device, const Plan &plan, cu
 template <typename In, typename Out, bool kLinear, int kNTiles>
 void launch_default(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   constexpr int R = Config<kNTiles>::kRowBlocks;
-  launch<In, Out, kLinear, kNTiles, R>(args, device, plan<In, Out, kLinear, kNTiles, R>(args, device),
-                                       stream);
+  const Plan chosen = plan<In, Out, kLinear, kNTiles, R>(args, device);
+  launch<In, Out, kLinear, kNTiles, R>(args, device, chosen, stream);
 }
 
 // n <= 8: one row block per block where that fills the resident slots 25% better than two (a

@@ -308,8 +308,7 @@ void launch_waves(const GemmArgs &args, const DeviceInfo &device, int64_t tiles,
   const int64_t whole = tiles / device.sm_count * device.sm_count, rest = tiles - whole;
   const int rest_split = rest > 0 ? choose_split(rest, args.k, device.sm_count) : 1;
   if (whole == 0 || rest_split == 1)
-    return launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, tiles,
-                                            whole == 0 ? rest_split : 1, stream);
+    return launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, tiles, rest_split, stream);
   launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, whole, 1, stream);
   launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, whole, rest, rest_split, stream);
 }
