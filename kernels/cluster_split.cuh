@@ -42,12 +42,19 @@ void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned thr
 }
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+__device__ __forceinline__ float add(float a, float b) { return a + b; }
+__device__ __forceinline__ float4 add(float4 a, float4 b) {
+  return make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
+}
+
 // Element `index` of `partial` (a shared-memory array at the same place in every block of the
-// cluster) summed over the cluster's first `split` blocks in rank order.
-__device__ __forceinline__ float cluster_rank_sum(const float *partial, int index, int split) {
+// cluster) summed over the cluster's first `split` blocks in rank order. The loads are
+// independent, so they are in flight together wherever `split` is a constant.
+template <typename T>
+__device__ __forceinline__ T cluster_rank_sum(const T *partial, int index, int split) {
   cooperative_groups::cluster_group cluster = cooperative_groups::this_cluster();
-  float sum = 0.f;
-  for (int q = 0; q < split; ++q) sum += cluster.map_shared_rank(partial, q)[index];
+  T sum = cluster.map_shared_rank(partial, 0)[index];
+  for (int q = 1; q < split; ++q) sum = add(sum, cluster.map_shared_rank(partial, q)[index]);
   return sum;
 }
 #endif

@@ -9,15 +9,18 @@
 // while the previous one still runs, and releases a stage (its `empty` mbarrier) once the group
 // reading it is done.
 // Blocks walk the tiles in groups of kGroupM row tiles so that a wave shares A and B in L2.
-// Where the tiles are fewer than the SMs (M = 8192-10240 at batch 17-256), `split` consecutive
-// blocks form a cluster that splits K; each adds the others' partial sums, read through
-// distributed shared memory in rank order, for its share of the tile: deterministic, no workspace.
+// Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
+// batch 17-256, qkv at 512-1024), `split` (2-4) consecutive blocks form a cluster that splits K;
+// each adds the others' partial sums, read through distributed shared memory in rank order, for
+// its share of the tile: deterministic, no workspace.
 // Linear layout only (B = X is K-major), with X 16-byte aligned and ldb a multiple of 8.
 // Included only by the per-dtype instantiation files; the kernel body exists only in sm_90a code.
 #pragma once
 
 #include <cooperative_groups.h>
 
+#include <array>
+#include <atomic>
 #include <type_traits>
 
 #include "../src/tensor_map.hpp"
@@ -36,7 +39,7 @@ constexpr int kBlockK = 64;  // dense columns per k tile
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
 constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
 constexpr int kGroupM = 8;                           // row tiles per raster group
-constexpr int kSplit = 2;  // blocks per tile where K is split (see choose_split)
+constexpr int kMaxSplit = 4;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
 
 // Block tile of 128 * kSlabs rows x kBlockN (64 or 128) columns: each consumer warpgroup
@@ -238,33 +241,97 @@ __global__ void __launch_bounds__(kThreads)
     return;
   }
   // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
-  // sums; block q then finishes the accumulators i = q (mod split) of every thread, adding the
-  // blocks' sums in rank order; the second cluster barrier keeps each block's shared memory
-  // alive until the others have read it.
+  // sums, four accumulators (a quad) per thread and 16-byte slot: [slab][quad][consumer thread].
+  // Block q then finishes the quads q (mod split) of every thread, adding the blocks' sums in rank
+  // order; the second cluster barrier keeps each block's shared memory alive until the others
+  // have read it.
   namespace cg = cooperative_groups;
   cg::cluster_group cluster = cg::this_cluster();
-  float *partial = reinterpret_cast<float *>(smem);
+  constexpr int kQuadsPerSlab = kAcc / 4, kQuads = kSlabs * kQuadsPerSlab;
+  float4 *partial = reinterpret_cast<float4 *>(smem);
   ptx::named_barrier_sync(1, kConsumerThreads);
 #pragma unroll
   for (int h = 0; h < kSlabs; ++h)
 #pragma unroll
-    for (int i = 0; i < kAcc; ++i) partial[(h * kAcc + i) * kConsumerThreads + tid] = acc[h][i];
+    for (int j = 0; j < kQuadsPerSlab; ++j)
+      partial[(h * kQuadsPerSlab + j) * kConsumerThreads + tid] =
+          make_float4(acc[h][4 * j], acc[h][4 * j + 1], acc[h][4 * j + 2], acc[h][4 * j + 3]);
   cluster.sync();
-  for (int h = 0; h < kSlabs; ++h)
-    for (int i = rank; i < kAcc; i += split)
-      store(h, i, cluster_rank_sum(partial, (h * kAcc + i) * kConsumerThreads + tid, split));
+  // Every remote load is issued before the first store: for all the compiler knows a store to D
+  // could alias shared memory, so loads placed after one would wait for it, one round trip of
+  // distributed shared memory per quad.
+  auto finish = [&](auto split_constant) {
+    constexpr int kSplit = decltype(split_constant)::value;
+    constexpr int kOwn = (kQuads + kSplit - 1) / kSplit;
+    float4 sum[kOwn];
+#pragma unroll
+    for (int u = 0; u < kOwn; ++u)
+      if (rank + u * kSplit < kQuads)
+        sum[u] = cluster_rank_sum(partial, (rank + u * kSplit) * kConsumerThreads + tid, kSplit);
+#pragma unroll
+    for (int u = 0; u < kOwn; ++u) {
+      const int quad = rank + u * kSplit;
+      if (quad >= kQuads) continue;
+      const int h = quad / kQuadsPerSlab, i = (quad % kQuadsPerSlab) * 4;
+      store(h, i, sum[u].x);
+      store(h, i + 1, sum[u].y);
+      store(h, i + 2, sum[u].z);
+      store(h, i + 3, sum[u].w);
+    }
+  };
+  static_assert(kMaxSplit == 4, "one finishing step per split");
+  switch (split) {
+    case 2: finish(std::integral_constant<int, 2>{}); break;
+    case 3: finish(std::integral_constant<int, 3>{}); break;
+    case 4: finish(std::integral_constant<int, 4>{}); break;
+  }
   cluster.sync();
 #endif
 }
 
+// The kernel for these types and tile, its shared memory size raised once per device.
 template <typename In, typename Out, int kSlabs, int kBlockN>
+auto configured_kernel(int device) {
+  static std::atomic<uint64_t> configured{0};
+  auto kernel = gemm_kernel<In, Out, kSlabs, kBlockN>;
+  configure_smem(kernel, Tile<kSlabs, kBlockN>::kSmemBytes, device, configured);
+  return kernel;
+}
+
+// Blocks that run at once in clusters of `split` (1 to kMaxSplit): one per SM, less the SMs that
+// a GPC's count leaves over when it is not a multiple of the cluster. Queried once per device.
+template <typename In, typename Out, int kSlabs, int kBlockN>
+int64_t cluster_slots(const DeviceInfo &device, int split) {
+  if (split == 1) return device.sm_count;
+  static std::array<std::array<std::atomic<int>, kMaxSplit + 1>, 64> cache{};
+  std::atomic<int> *slot =
+      device.ordinal < 64 ? &cache[static_cast<size_t>(device.ordinal)][split] : nullptr;
+  if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(static_cast<unsigned>(split * device.sm_count));
+  config.blockDim = dim3(kThreads);
+  config.dynamicSmemBytes = Tile<kSlabs, kBlockN>::kSmemBytes;
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeClusterDimension;
+  attribute.val.clusterDim.x = static_cast<unsigned>(split);
+  attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
+  config.attrs = &attribute;
+  config.numAttrs = 1;
+  int clusters = 0;
+  check_cuda(cudaOccupancyMaxActiveClusters(
+                 &clusters, configured_kernel<In, Out, kSlabs, kBlockN>(device.ordinal), &config),
+             "cudaOccupancyMaxActiveClusters(sm90 gemm_kernel)");
+  const int blocks = clusters > 0 ? clusters * split : split;
+  if (slot != nullptr) slot->store(blocks, std::memory_order_release);
+  return blocks;
+}
+
 // Launches tiles [first_tile, first_tile + tiles) of the raster order, `split` blocks per tile.
+template <typename In, typename Out, int kSlabs, int kBlockN>
 void launch(const GemmArgs &args, int device, int64_t first_tile, int64_t tiles, int split,
             cudaStream_t stream) {
   using T = Tile<kSlabs, kBlockN>;
-  static std::atomic<uint64_t> configured{0};
-  auto kernel = gemm_kernel<In, Out, kSlabs, kBlockN>;
-  configure_smem(kernel, T::kSmemBytes, device, configured);
+  auto kernel = configured_kernel<In, Out, kSlabs, kBlockN>(device);
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
                                                kBlockK / 2, T::kBlockM, CU_TENSOR_MAP_SWIZZLE_64B);
@@ -283,19 +350,20 @@ void launch(const GemmArgs &args, int device, int64_t first_tile, int64_t tiles,
                      static_cast<int>(first_tile), split, k_tiles_per_split);
 }
 
-// Blocks per tile (a cluster splitting K) where the tiles fill less than one wave: 2 when that
-// fills the SMs 5% better (blocks / (waves x SMs)) and leaves each block kMinKTilesPerSplit k
-// tiles. Larger clusters were slower than this fill model predicts (measured on the H100:
-// qkv at batch 64-256 split 4 ways and gate at batch 16-128 split 8 ways took 1.3-1.6x the
-// unsplit time; qkv at batch 128 split 3 ways 79 us against 48 us), while a split of 2 took
-// o and down at batch 64-128 from 0.97-1.23x to 1.12-1.55x cuBLAS.
-inline int choose_split(int64_t tiles, int k, int sm_count) {
+// Blocks per tile (a cluster splitting K) for `tiles` tiles that fill less than one wave: the
+// largest split, 2 to kMaxSplit, whose clusters all run at once (tiles x split <= slots(split))
+// and leave each block kMinKTilesPerSplit k tiles; 1 where none does. Measured on the H100,
+// splits whose clusters take two rounds were slower than the unsplit tiles although they fill
+// the SMs better: 80 tiles split 3 ways (2 rounds) qkv at batch 128 41.7 -> 57.0 us, at batch 256
+// 74.7 -> 92.1 us; in one round, qkv at batch 512's last 28 tiles split 4 ways 150.7 -> 113.3 us.
+template <typename Slots>
+int choose_split(int64_t tiles, int k, int sm_count, Slots slots) {
   if (tiles >= sm_count) return 1;
   const int k_tiles = (k + kBlockK - 1) / kBlockK;
-  return k_tiles >= kSplit * kMinKTilesPerSplit &&
-                 slot_fill(tiles * kSplit, sm_count) > 1.05 * slot_fill(tiles, sm_count)
-             ? kSplit
-             : 1;
+  int best = 1;
+  for (int split = 2; split <= kMaxSplit && k_tiles >= split * kMinKTilesPerSplit; ++split)
+    if (tiles * split <= slots(split)) best = split;
+  return best;
 }
 
 // All `tiles` tiles of one height and width: whole waves unsplit; a last, partial wave that a
@@ -306,7 +374,8 @@ template <typename In, typename Out, int kSlabs, int kBlockN>
 void launch_waves(const GemmArgs &args, const DeviceInfo &device, int64_t tiles,
                   cudaStream_t stream) {
   const int64_t whole = tiles / device.sm_count * device.sm_count, rest = tiles - whole;
-  const int rest_split = rest > 0 ? choose_split(rest, args.k, device.sm_count) : 1;
+  auto slots = [&](int split) { return cluster_slots<In, Out, kSlabs, kBlockN>(device, split); };
+  const int rest_split = rest > 0 ? choose_split(rest, args.k, device.sm_count, slots) : 1;
   if (whole == 0 || rest_split == 1)
     return launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, tiles, rest_split, stream);
   launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, whole, 1, stream);

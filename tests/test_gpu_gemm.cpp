@@ -134,6 +134,36 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
       }
 }
 
+// Fewer tiles than SMs, or a last partial wave, and a long K: on Hopper the sm90 family splits
+// K over a cluster of 2-4 blocks (gemm_sm90.cuh, choose_split). On a 132-SM H100 these give, in
+// order: 8 tiles split 4 ways (K ending in a half k tile), 40 tiles split 3 ways, 64-column
+// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways. Elsewhere unsplit.
+TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
+  struct Shape {
+    int64_t m, n, k;
+  };
+  const Shape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
+                          {17920, 200, 2080}};
+  for (const Shape &s : shapes)
+    for (int variant = 0; variant < 2; ++variant) {
+      sft::GemmCase c;
+      c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
+      c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
+      c.m = s.m;
+      c.n = s.n;
+      c.k = s.k;
+      c.alpha = variant == 0 ? 1.f : 0.5f;
+      c.beta = variant == 0 ? 0.f : 1.f;
+      c.bias = variant == 1;
+      c.seed = static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant);
+      INFO("m " << s.m << " n " << s.n << " k " << s.k << " variant " << variant);
+      const auto a = sft::prepare_a(c.input, c.m, c.k, c.seed);
+      const auto first = sft::run_gemm_case(c, a);
+      require_ok(first);
+      REQUIRE(sft::run_gemm_case(c, a).d == first.d);  // the cluster's sum order is fixed
+    }
+}
+
 TEST_CASE("the same call twice gives the same bits", "[gpu][gemm]") {
   sft::GemmCase c;
   c.m = 1000;
