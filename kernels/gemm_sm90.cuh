@@ -1,14 +1,16 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes a tile of D of 256 or 128 rows x 128 or 64 columns with three roles: one
-// producer thread (warp 8) streams k tiles of 64 dense columns into a ring of shared memory with
+// A block computes tiles of D of 256 or 128 rows x 128 or 64 columns with three roles: one
+// producer thread (of warpgroup 2, whose registers go to the others) streams k tiles of 64 dense columns into a ring of shared memory with
 // TMA (A's kept values, B = X, A's metadata; each stage completes on a `full` mbarrier), and two
 // consumer warpgroups each multiply half the rows with wgmma reading both operands from shared
 // memory: A through a K-major 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle
 // one (the TMA boxes land in exactly those layouts). A consumer issues a k tile's wgmma group
 // while the previous one still runs, and releases a stage (its `empty` mbarrier) once the group
 // reading it is done.
-// Blocks walk the tiles in groups of kGroupM row tiles so that a wave shares A and B in L2.
+// A persistent grid of one block per SM walks the tiles in groups of kGroupM row tiles, so that
+// the blocks working at the same time share A and B in L2; the producer runs ahead into a
+// block's next tile while the consumers store the last one.
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
 // batch 17-256, qkv at 512-1024), `split` (2-4) consecutive blocks form a cluster that splits K;
 // each adds the others' partial sums, read through distributed shared memory in rank order, for
@@ -19,6 +21,7 @@
 
 #include <cooperative_groups.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <type_traits>
@@ -37,7 +40,10 @@ using tiles::configure_smem;
 using tiles::load_metadata;
 constexpr int kBlockK = 64;  // dense columns per k tile
 constexpr int kConsumerThreads = 256;                // 2 warpgroups
-constexpr int kThreads = kConsumerThreads + 32;      // + the producer warp
+constexpr int kThreads = kConsumerThreads + 128;     // + the producer warpgroup
+// Registers per thread after setmaxnreg (the whole block's budget is 65536 / kThreads = 170
+// each): a consumer holds a tile's accumulators across the next tile's first loads.
+constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
 constexpr int kGroupM = 8;                           // row tiles per raster group
 constexpr int kMaxSplit = 4;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
@@ -82,10 +88,10 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
 }
 
 template <typename In, typename Out, int kSlabs, int kBlockN>
-__global__ void __launch_bounds__(kThreads)
+__global__ void __launch_bounds__(kThreads, 1)
     gemm_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
                 const __grid_constant__ CUtensorMap meta_map, GemmArgs args, int first_tile,
-                int split, int k_tiles_per_split) {
+                int tiles, int split, int k_tiles_per_split) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using T = Tile<kSlabs, kBlockN>;
   constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes, kAcc = T::kAccumulators;
@@ -96,8 +102,14 @@ __global__ void __launch_bounds__(kThreads)
   uint8_t *smem = aligned_smem(smem_raw);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int m_tiles = (args.m + kBlockM - 1) / kBlockM, n_tiles = (args.n + kBlockN - 1) / kBlockN;
-  int m0, n0;
-  tile_of<kBlockM, kBlockN>(first_tile + blockIdx.x / split, m_tiles, n_tiles, m0, n0);
+  // Tiles first_tile + t of the raster order, t = blockIdx.x / split + j * (gridDim.x / split):
+  // unsplit, a persistent block takes every gridDim.x-th tile, and the ring runs on from one tile
+  // to the next, so the producer loads the next tile while the consumers store this one; split,
+  // the grid is one tile per cluster.
+  const int tile_step = gridDim.x / split;
+  auto origin = [&](int t, int &m0, int &n0) {
+    tile_of<kBlockM, kBlockN>(first_tile + t, m_tiles, n_tiles, m0, n0);
+  };
   const int K = args.k;
   // Block rank q of a tile's `split` blocks takes k tiles [kt_begin, kt_end).
   const int rank = blockIdx.x % split;
@@ -113,20 +125,25 @@ __global__ void __launch_bounds__(kThreads)
   }
   __syncthreads();
 
-  if (warp == kConsumerThreads / 32) {  // producer
-    if (lane == 0) {
+  if (warp >= kConsumerThreads / 32) {  // the producer warpgroup; one thread issues the loads
+    ptx::setmaxnreg_dec<kProducerRegisters>();
+    if (warp == kConsumerThreads / 32 && lane == 0) {
       int s = 0;
       uint32_t round_parity = 0;
-      for (int kt = kt_begin; kt < kt_end; ++kt) {
-        ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
-        const uint32_t bar = ptx::shared_address(&full[s]);
-        ptx::mbarrier_arrive_expect_tx(bar, kStageBytes);
-        const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
-        const int k0 = kt * kBlockK;
-        ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
-        ptx::tma_load_2d(stage + kBOffset, &b_map, k0, n0, bar);
-        ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
-        if (++s == kStages) s = 0, round_parity ^= 1;
+      for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
+        int m0, n0;
+        origin(t, m0, n0);
+        for (int kt = kt_begin; kt < kt_end; ++kt) {
+          ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
+          const uint32_t bar = ptx::shared_address(&full[s]);
+          ptx::mbarrier_arrive_expect_tx(bar, kStageBytes);
+          const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
+          const int k0 = kt * kBlockK;
+          ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
+          ptx::tma_load_2d(stage + kBOffset, &b_map, k0, n0, bar);
+          ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
+          if (++s == kStages) s = 0, round_parity ^= 1;
+        }
       }
     }
     // A split block's producer stays for the cluster barriers of the reduction.
@@ -137,18 +154,10 @@ __global__ void __launch_bounds__(kThreads)
     return;
   }
 
+  ptx::setmaxnreg_inc<kConsumerRegisters>();
   const int warpgroup = warp >> 2;
   // This warp supplies metadata for rows row0 + 64h .. +15 of the tile, h = 0 .. kSlabs-1.
   const int row0 = warpgroup * 64 * kSlabs + (warp & 3) * 16;
-  // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
-  bool rows_exist[kSlabs];
-  float acc[kSlabs][kAcc];
-#pragma unroll
-  for (int h = 0; h < kSlabs; ++h) {
-    rows_exist[h] = m0 + row0 + 64 * h < args.padded_m;
-#pragma unroll
-    for (int i = 0; i < kAcc; ++i) acc[h][i] = 0.f;
-  }
   // Descriptors of stage 0, computed once: stage s starts s * kStageBytes further on and step ks
   // 32 bytes further into A's rows, 64 into B's; a descriptor counts 16-byte units, and the
   // swizzle applies to absolute addresses, so only the start field moves.
@@ -161,6 +170,10 @@ __global__ void __launch_bounds__(kThreads)
   const uint64_t b_descriptor = ptx::k_major_swizzled_descriptor<128>(ring + kBOffset);
   constexpr uint32_t kStageUnits = kStageBytes / 16;
 
+  int m0 = 0, n0 = 0;
+  // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
+  bool rows_exist[kSlabs];
+  float acc[kSlabs][kAcc];
   // Metadata of the k tile in stage `s` (after waiting for the stage to fill). In a 32-column tail
   // tile TMA zero-fills the second half of A and B, so with the padding metadata the second step
   // adds exact zeros: no branch (a branch would serialize wgmma).
@@ -187,45 +200,6 @@ __global__ void __launch_bounds__(kThreads)
                       b_descriptor + s * kStageUnits + 4 * ks, e[h][ks]);
     ptx::wgmma_commit();
   };
-
-  // One wgmma group per k tile, the next one issued before waiting for the last: metadata in two
-  // register sets, e[p] for the tiles of parity p. After issuing tile i, waiting for all but one
-  // group retires tile i-1, which frees its stage (to the producer) and its metadata registers,
-  // which then take tile i+1's while tile i runs.
-  const int n_k = kt_end - kt_begin;
-  uint32_t e[2][kSlabs][2] = {};
-  int s = 0, previous_s = 0;
-  uint32_t parity = 0;
-  if (n_k > 0) fetch_metadata(e[0], 0, 0, kt_begin);
-  auto step = [&](auto tile_parity, int i) {
-    constexpr int p = decltype(tile_parity)::value;
-    issue(e[p], s);
-    ptx::wgmma_wait<1>();
-#pragma unroll
-    for (int h = 0; h < kSlabs; ++h)
-#pragma unroll
-      for (int ks = 0; ks < 2; ++ks) ptx::keep_in_register(e[p ^ 1][h][ks]);
-    if (i > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
-    previous_s = s;
-    if (++s == kStages) s = 0, parity ^= 1;
-    if (i + 1 < n_k) fetch_metadata(e[p ^ 1], s, parity, kt_begin + i + 1);
-  };
-  for (int i = 0; i < n_k; i += 2) {
-    step(std::integral_constant<int, 0>{}, i);
-    if (i + 1 < n_k) step(std::integral_constant<int, 1>{}, i + 1);
-  }
-  ptx::wgmma_wait<0>();
-#pragma unroll
-  for (int h = 0; h < kSlabs; ++h) {
-#pragma unroll
-    for (int ks = 0; ks < 2; ++ks) {
-      ptx::keep_in_register(e[0][h][ks]);
-      ptx::keep_in_register(e[1][h][ks]);
-    }
-#pragma unroll
-    for (int i = 0; i < kAcc; ++i) ptx::keep_in_register(acc[h][i]);
-  }
-
   // Accumulator j*4 + r of slab h: row g (+8 for r >= 2), column 8j + 2t + (r & 1).
   auto store = [&](int h, int i, float value) {
     const int j = i >> 2, r = i & 3;
@@ -233,13 +207,64 @@ __global__ void __launch_bounds__(kThreads)
     const int n = n0 + j * 8 + (lane & 3) * 2 + (r & 1);
     if (m < args.m && n < args.n) store_output<Out, true>(args, m, n, value);
   };
-  if (split == 1) {
+
+  const int n_k = kt_end - kt_begin;
+  int s = 0;  // ring position and parity, carried from tile to tile as in the producer
+  uint32_t parity = 0;
+  for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
+    origin(t, m0, n0);
 #pragma unroll
-    for (int h = 0; h < kSlabs; ++h)
+    for (int h = 0; h < kSlabs; ++h) {
+      rows_exist[h] = m0 + row0 + 64 * h < args.padded_m;
 #pragma unroll
-      for (int i = 0; i < kAcc; ++i) store(h, i, acc[h][i]);
-    return;
+      for (int i = 0; i < kAcc; ++i) acc[h][i] = 0.f;
+    }
+    // One wgmma group per k tile, the next one issued before waiting for the last: metadata in
+    // two register sets, e[p] for the k tiles of parity p. After issuing k tile i, waiting for all
+    // but one group retires k tile i-1, which frees its stage (to the producer) and its metadata
+    // registers, which then take k tile i+1's while k tile i runs.
+    uint32_t e[2][kSlabs][2] = {};
+    int previous_s = s;
+    if (n_k > 0) fetch_metadata(e[0], s, parity, kt_begin);
+    auto step = [&](auto tile_parity, int i) {
+      constexpr int p = decltype(tile_parity)::value;
+      issue(e[p], s);
+      ptx::wgmma_wait<1>();
+#pragma unroll
+      for (int h = 0; h < kSlabs; ++h)
+#pragma unroll
+        for (int ks = 0; ks < 2; ++ks) ptx::keep_in_register(e[p ^ 1][h][ks]);
+      if (i > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
+      previous_s = s;
+      if (++s == kStages) s = 0, parity ^= 1;
+      if (i + 1 < n_k) fetch_metadata(e[p ^ 1], s, parity, kt_begin + i + 1);
+    };
+    for (int i = 0; i < n_k; i += 2) {
+      step(std::integral_constant<int, 0>{}, i);
+      if (i + 1 < n_k) step(std::integral_constant<int, 1>{}, i + 1);
+    }
+    ptx::wgmma_wait<0>();
+#pragma unroll
+    for (int h = 0; h < kSlabs; ++h) {
+#pragma unroll
+      for (int ks = 0; ks < 2; ++ks) {
+        ptx::keep_in_register(e[0][h][ks]);
+        ptx::keep_in_register(e[1][h][ks]);
+      }
+#pragma unroll
+      for (int i = 0; i < kAcc; ++i) ptx::keep_in_register(acc[h][i]);
+    }
+    // The tile's last stage goes back to the producer, which fills the ring with the next tile's
+    // k tiles while this one is stored.
+    if (n_k > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
+    if (split == 1) {
+#pragma unroll
+      for (int h = 0; h < kSlabs; ++h)
+#pragma unroll
+        for (int i = 0; i < kAcc; ++i) store(h, i, acc[h][i]);
+    }
   }
+  if (split == 1) return;
   // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
   // sums, four accumulators (a quad) per thread and 16-byte slot: [slab][quad][consumer thread].
   // Block q then finishes the quads q (mod split) of every thread, adding the blocks' sums in rank
@@ -326,12 +351,13 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
   return blocks;
 }
 
-// Launches tiles [first_tile, first_tile + tiles) of the raster order, `split` blocks per tile.
+// Launches tiles [first_tile, first_tile + tiles) of the raster order: unsplit, a persistent
+// grid of one block per SM (at most one per tile); split, `split` blocks per tile.
 template <typename In, typename Out, int kSlabs, int kBlockN>
-void launch(const GemmArgs &args, int device, int64_t first_tile, int64_t tiles, int split,
-            cudaStream_t stream) {
+void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, int64_t tiles,
+            int split, cudaStream_t stream) {
   using T = Tile<kSlabs, kBlockN>;
-  auto kernel = configured_kernel<In, Out, kSlabs, kBlockN>(device);
+  auto kernel = configured_kernel<In, Out, kSlabs, kBlockN>(device.ordinal);
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
                                                kBlockK / 2, T::kBlockM, CU_TENSOR_MAP_SWIZZLE_64B);
@@ -345,9 +371,11 @@ void launch(const GemmArgs &args, int device, int64_t first_tile, int64_t tiles,
                                                   CU_TENSOR_MAP_SWIZZLE_NONE);
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
-  launch_in_clusters(kernel, static_cast<unsigned>(tiles * split), kThreads, T::kSmemBytes, split,
+  const int64_t blocks = split == 1 ? std::min<int64_t>(tiles, device.sm_count) : tiles * split;
+  launch_in_clusters(kernel, static_cast<unsigned>(blocks), kThreads, T::kSmemBytes, split,
                      stream, "sm90 gemm_kernel launch", a_map, b_map, meta_map, args,
-                     static_cast<int>(first_tile), split, k_tiles_per_split);
+                     static_cast<int>(first_tile), static_cast<int>(tiles), split,
+                     k_tiles_per_split);
 }
 
 // Blocks per tile (a cluster splitting K) for `tiles` tiles that fill less than one wave: the
@@ -377,9 +405,9 @@ void launch_waves(const GemmArgs &args, const DeviceInfo &device, int64_t tiles,
   auto slots = [&](int split) { return cluster_slots<In, Out, kSlabs, kBlockN>(device, split); };
   const int rest_split = rest > 0 ? choose_split(rest, args.k, device.sm_count, slots) : 1;
   if (whole == 0 || rest_split == 1)
-    return launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, tiles, rest_split, stream);
-  launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, 0, whole, 1, stream);
-  launch<In, Out, kSlabs, kBlockN>(args, device.ordinal, whole, rest, rest_split, stream);
+    return launch<In, Out, kSlabs, kBlockN>(args, device, 0, tiles, rest_split, stream);
+  launch<In, Out, kSlabs, kBlockN>(args, device, 0, whole, 1, stream);
+  launch<In, Out, kSlabs, kBlockN>(args, device, whole, rest, rest_split, stream);
 }
 
 // 256-row tiles read a third less from L2 per FLOP; 128-row tiles only where 256-row ones leave

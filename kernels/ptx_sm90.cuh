@@ -63,6 +63,17 @@ __device__ __forceinline__ void wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(pending) : "memory");
 }
 
+// Moves the warpgroup's per-thread register budget to `count` (a multiple of 8, 24-256): the
+// producer warpgroup gives registers back so the consumers may hold more than an even share.
+template <int count>
+__device__ __forceinline__ void setmaxnreg_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(count));
+}
+template <int count>
+__device__ __forceinline__ void setmaxnreg_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(count));
+}
+
 // Keeps a value in its register up to this point: wgmma reads its register operands (the
 // accumulators, the sparse metadata) after issue, until the group that read them completes, so
 // the compiler must not give those registers to anything else before the wait that retires it.
