@@ -1,13 +1,13 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256 or 128 rows x 128 or 64 columns with three roles: one
-// producer thread (of warpgroup 2, whose registers go to the others) streams k tiles of 64 dense columns into a ring of shared memory with
-// TMA (A's kept values, B = X, A's metadata; each stage completes on a `full` mbarrier), and two
-// consumer warpgroups each multiply half the rows with wgmma reading both operands from shared
-// memory: A through a K-major 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle
-// one (the TMA boxes land in exactly those layouts). A consumer issues a k tile's wgmma group
-// while the previous one still runs, and releases a stage (its `empty` mbarrier) once the group
-// reading it is done.
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns with three roles: one
+// producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
+// dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
+// stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
+// share of the rows with wgmma reading both operands from shared memory: A through a K-major
+// 64-byte-swizzle descriptor, B through a K-major 128-byte-swizzle one (the TMA boxes land in
+// exactly those layouts). A consumer issues a k tile's wgmma group while the previous one still
+// runs, and releases a stage (its `empty` mbarrier) once the group reading it is done.
 // A persistent grid of one block per SM walks the tiles in groups of kGroupM row tiles, so that
 // the blocks working at the same time share A and B in L2; the producer runs ahead into a
 // block's next tile while the consumers store the last one.
@@ -39,35 +39,39 @@ using tiles::aligned_smem;
 using tiles::configure_smem;
 using tiles::load_metadata;
 constexpr int kBlockK = 64;  // dense columns per k tile
-constexpr int kConsumerThreads = 256;                // 2 warpgroups
-constexpr int kThreads = kConsumerThreads + 128;     // + the producer warpgroup
-// Registers per thread after setmaxnreg (the whole block's budget is 65536 / kThreads = 170
-// each): a consumer holds a tile's accumulators across the next tile's first loads.
-constexpr int kProducerRegisters = 40, kConsumerRegisters = 232;
+constexpr int kProducerRegisters = 40;  // per thread of the producer warpgroup, after setmaxnreg
 constexpr int kGroupM = 8;                           // row tiles per raster group
 constexpr int kMaxSplit = 4;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
 
-// Block tile of 128 * kSlabs rows x kBlockN (64 or 128) columns: each consumer warpgroup
-// multiplies kSlabs m64 slabs. One stage: B (kBlockN rows x 128 B, 128-byte swizzle), then A's
-// kept values (rows x 64 B, 64-byte swizzle), then A's metadata (row blocks x 2 k blocks x 64 B);
-// B and A stay aligned to their swizzle patterns because every part and the stage are multiples
-// of 1024 bytes.
-template <int kSlabs, int kBlockN_>
+// Block tile of 64 * kWarpgroups * kSlabs rows x kBlockN (64 or 128) columns: each of the
+// kWarpgroups consumer warpgroups multiplies kSlabs m64 slabs. One stage: B (kBlockN rows x 128 B,
+// 128-byte swizzle), then A's kept values (rows x 64 B, 64-byte swizzle), then A's metadata (row
+// blocks x 2 k blocks x 64 B); B and A stay aligned to their swizzle patterns because both are
+// multiples of 1024 bytes and a stage is rounded up to one.
+template <int kWarpgroups_, int kSlabs_, int kBlockN_>
 struct Tile {
-  static constexpr int kBlockM = 128 * kSlabs, kBlockN = kBlockN_;
+  static constexpr int kWarpgroups = kWarpgroups_, kSlabs = kSlabs_, kBlockN = kBlockN_;
+  static constexpr int kBlockM = 64 * kWarpgroups * kSlabs;
+  static constexpr int kConsumerThreads = 128 * kWarpgroups;
+  static constexpr int kThreads = kConsumerThreads + 128;  // + the producer warpgroup
+  // A consumer's registers after setmaxnreg: the block's 65536 less the producer's; a consumer
+  // holds a tile's accumulators across the next tile's first loads.
+  static constexpr int kConsumerRegisters =
+      (65536 - 128 * kProducerRegisters) / kConsumerThreads / 8 * 8;
   static constexpr int kAccumulators = kBlockN / 2;  // per thread and slab
   static constexpr int kBBytes = kBlockN * kBlockK * 2;
   static constexpr int kABytes = kBlockM * (kBlockK / 2) * 2;
   static constexpr int kMetaBytes = (kBlockM / 16) * (kBlockK / 32) * 64;
   static constexpr int kBOffset = 0, kAOffset = kBBytes, kMetaOffset = kBBytes + kABytes;
-  static constexpr int kStageBytes = kBBytes + kABytes + kMetaBytes;
-  static_assert(kStageBytes % 1024 == 0, "stages must keep the swizzled tiles aligned");
-  // 128-row tiles: as many stages as the 227 KB of a block hold, less the alignment slack and the
-  // static barriers (9 of 25 KB), to cover the load latency; measured on the H100 against 5:
-  // qkv at batch 128 50 -> 43 us, down at batch 64 138 -> 122 us. 256-row tiles keep 5 of 34 KB:
-  // 6 made gate and gate_up at batch 4096 5-7% slower.
-  static constexpr int kStages = kSlabs == 1 ? (227 * 1024 - 1024 - 256) / kStageBytes : 5;
+  static constexpr int kLoadBytes = kBBytes + kABytes + kMetaBytes;  // what TMA brings per stage
+  static constexpr int kStageBytes = (kLoadBytes + 1023) / 1024 * 1024;
+  static_assert(kBBytes % 1024 == 0 && kABytes % 1024 == 0, "swizzled tiles stay aligned");
+  // Smaller tiles: as many stages as the 227 KB of a block hold, less the alignment slack and the
+  // static barriers (9 of 25 KB for 128 rows, 7 of 30 KB for 192), to cover the load latency;
+  // measured on the H100 against 5: qkv at batch 128 50 -> 43 us, down at batch 64 138 -> 122 us.
+  // 256-row tiles keep 5 of 34 KB: 6 made gate and gate_up at batch 4096 5-7% slower.
+  static constexpr int kStages = kBlockM == 256 ? 5 : (227 * 1024 - 1024 - 256) / kStageBytes;
   static constexpr int kSmemBytes = kStages * kStageBytes + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
   static_assert(kSlabs * kAccumulators * kConsumerThreads * 4 <= kStages * kStageBytes,
@@ -87,13 +91,14 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
   n0 = (in_group / group_rows) * kBlockN;
 }
 
-template <typename In, typename Out, int kSlabs, int kBlockN>
-__global__ void __launch_bounds__(kThreads, 1)
+template <typename In, typename Out, typename T>
+__global__ void __launch_bounds__(T::kThreads, 1)
     gemm_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
+                const __grid_constant__ CUtensorMap b_tail_map,
                 const __grid_constant__ CUtensorMap meta_map, GemmArgs args, int first_tile,
                 int tiles, int split, int k_tiles_per_split) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
-  using T = Tile<kSlabs, kBlockN>;
+  constexpr int kSlabs = T::kSlabs, kBlockN = T::kBlockN, kConsumerThreads = T::kConsumerThreads;
   constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes, kAcc = T::kAccumulators;
   constexpr int kStages = T::kStages;
   constexpr int kAOffset = T::kAOffset, kBOffset = T::kBOffset, kMetaOffset = T::kMetaOffset;
@@ -133,14 +138,22 @@ __global__ void __launch_bounds__(kThreads, 1)
       for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
         int m0, n0;
         origin(t, m0, n0);
+        // Where N ends inside the tile, B's box is the rows that exist (b_tail_map): TMA fills
+        // rows past the tensor with zeros slowly (measured on the H100: o at batch 136, 120 such
+        // rows in half the tiles, 74 us against 46 at batch 256). The rows left stale in shared
+        // memory only reach accumulator columns that are never stored.
+        const bool n_tail = n0 + kBlockN > args.n;
+        const CUtensorMap *b_box = n_tail ? &b_tail_map : &b_map;
+        const uint32_t stage_bytes =
+            T::kLoadBytes - (n_tail ? (n0 + kBlockN - args.n) * kBlockK * 2 : 0);
         for (int kt = kt_begin; kt < kt_end; ++kt) {
           ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
           const uint32_t bar = ptx::shared_address(&full[s]);
-          ptx::mbarrier_arrive_expect_tx(bar, kStageBytes);
+          ptx::mbarrier_arrive_expect_tx(bar, stage_bytes);
           const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
           const int k0 = kt * kBlockK;
           ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
-          ptx::tma_load_2d(stage + kBOffset, &b_map, k0, n0, bar);
+          ptx::tma_load_2d(stage + kBOffset, b_box, k0, n0, bar);
           ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
           if (++s == kStages) s = 0, round_parity ^= 1;
         }
@@ -154,7 +167,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     return;
   }
 
-  ptx::setmaxnreg_inc<kConsumerRegisters>();
+  ptx::setmaxnreg_inc<T::kConsumerRegisters>();
   const int warpgroup = warp >> 2;
   // This warp supplies metadata for rows row0 + 64h .. +15 of the tile, h = 0 .. kSlabs-1.
   const int row0 = warpgroup * 64 * kSlabs + (warp & 3) * 16;
@@ -315,17 +328,17 @@ __global__ void __launch_bounds__(kThreads, 1)
 }
 
 // The kernel for these types and tile, its shared memory size raised once per device.
-template <typename In, typename Out, int kSlabs, int kBlockN>
+template <typename In, typename Out, typename T>
 auto configured_kernel(int device) {
   static std::atomic<uint64_t> configured{0};
-  auto kernel = gemm_kernel<In, Out, kSlabs, kBlockN>;
-  configure_smem(kernel, Tile<kSlabs, kBlockN>::kSmemBytes, device, configured);
+  auto kernel = gemm_kernel<In, Out, T>;
+  configure_smem(kernel, T::kSmemBytes, device, configured);
   return kernel;
 }
 
 // Blocks that run at once in clusters of `split` (1 to kMaxSplit): one per SM, less the SMs that
 // a GPC's count leaves over when it is not a multiple of the cluster. Queried once per device.
-template <typename In, typename Out, int kSlabs, int kBlockN>
+template <typename In, typename Out, typename T>
 int64_t cluster_slots(const DeviceInfo &device, int split) {
   if (split == 1) return device.sm_count;
   static std::array<std::array<std::atomic<int>, kMaxSplit + 1>, 64> cache{};
@@ -334,8 +347,8 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
   if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
   cudaLaunchConfig_t config{};
   config.gridDim = dim3(static_cast<unsigned>(split * device.sm_count));
-  config.blockDim = dim3(kThreads);
-  config.dynamicSmemBytes = Tile<kSlabs, kBlockN>::kSmemBytes;
+  config.blockDim = dim3(T::kThreads);
+  config.dynamicSmemBytes = T::kSmemBytes;
   cudaLaunchAttribute attribute{};
   attribute.id = cudaLaunchAttributeClusterDimension;
   attribute.val.clusterDim.x = static_cast<unsigned>(split);
@@ -344,7 +357,7 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
   config.numAttrs = 1;
   int clusters = 0;
   check_cuda(cudaOccupancyMaxActiveClusters(
-                 &clusters, configured_kernel<In, Out, kSlabs, kBlockN>(device.ordinal), &config),
+                 &clusters, configured_kernel<In, Out, T>(device.ordinal), &config),
              "cudaOccupancyMaxActiveClusters(sm90 gemm_kernel)");
   const int blocks = clusters > 0 ? clusters * split : split;
   if (slot != nullptr) slot->store(blocks, std::memory_order_release);
@@ -353,17 +366,20 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
 
 // Launches tiles [first_tile, first_tile + tiles) of the raster order: unsplit, a persistent
 // grid of one block per SM (at most one per tile); split, `split` blocks per tile.
-template <typename In, typename Out, int kSlabs, int kBlockN>
+template <typename In, typename Out, typename T>
 void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, int64_t tiles,
             int split, cudaStream_t stream) {
-  using T = Tile<kSlabs, kBlockN>;
-  auto kernel = configured_kernel<In, Out, kSlabs, kBlockN>(device.ordinal);
+  auto kernel = configured_kernel<In, Out, T>(device.ordinal);
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
                                                kBlockK / 2, T::kBlockM, CU_TENSOR_MAP_SWIZZLE_64B);
-  const CUtensorMap b_map =
-      make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2, kBlockK,
-                         kBlockN, CU_TENSOR_MAP_SWIZZLE_128B);
+  auto b_map_of = [&](uint64_t box_rows) {
+    return make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2,
+                              kBlockK, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
+  };
+  const CUtensorMap b_map = b_map_of(T::kBlockN);
+  // The last column tile's rows: 1 to kBlockN.
+  const CUtensorMap b_tail_map = b_map_of(args.n - (args.n - 1) / T::kBlockN * T::kBlockN);
   // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
   const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
   const CUtensorMap meta_map = make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16,
@@ -372,8 +388,8 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
   const int64_t blocks = split == 1 ? std::min<int64_t>(tiles, device.sm_count) : tiles * split;
-  launch_in_clusters(kernel, static_cast<unsigned>(blocks), kThreads, T::kSmemBytes, split,
-                     stream, "sm90 gemm_kernel launch", a_map, b_map, meta_map, args,
+  launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes, split,
+                     stream, "sm90 gemm_kernel launch", a_map, b_map, b_tail_map, meta_map, args,
                      static_cast<int>(first_tile), static_cast<int>(tiles), split,
                      k_tiles_per_split);
 }
@@ -394,34 +410,63 @@ int choose_split(int64_t tiles, int k, int sm_count, Slots slots) {
   return best;
 }
 
-// All `tiles` tiles of one height and width: whole waves unsplit; a last, partial wave that a
-// split fills better (choose_split) as a launch of its own, so that only it runs in clusters
-// (splitting every tile where they make more than a wave was 1.3-1.4x slower on the H100: qkv at
-// batch 512-1024, gate at 512, gate_up at 256).
-template <typename In, typename Out, int kSlabs, int kBlockN>
-void launch_waves(const GemmArgs &args, const DeviceInfo &device, int64_t tiles,
-                  cudaStream_t stream) {
+// All `tiles` tiles of one shape: whole waves unsplit; a last, partial wave that a split fills
+// better (choose_split) as a launch of its own, so that only it runs in clusters (splitting every
+// tile where they make more than a wave was 1.3-1.4x slower on the H100: qkv at batch 512-1024,
+// gate at 512, gate_up at 256).
+struct Waves {
+  int64_t whole, rest;  // tiles in whole waves, tiles after them
+  int rest_split;
+  // Time in units of one tile per SM: the whole waves, then the rest split `rest_split` ways.
+  double rounds(int sm_count) const {
+    return static_cast<double>(whole / sm_count) + (rest > 0 ? 1.0 / rest_split : 0.0);
+  }
+};
+
+template <typename In, typename Out, typename T>
+Waves plan_waves(const GemmArgs &args, const DeviceInfo &device) {
+  const int64_t tiles =
+      (args.m + T::kBlockM - 1) / T::kBlockM * ((args.n + T::kBlockN - 1) / T::kBlockN);
   const int64_t whole = tiles / device.sm_count * device.sm_count, rest = tiles - whole;
-  auto slots = [&](int split) { return cluster_slots<In, Out, kSlabs, kBlockN>(device, split); };
-  const int rest_split = rest > 0 ? choose_split(rest, args.k, device.sm_count, slots) : 1;
-  if (whole == 0 || rest_split == 1)
-    return launch<In, Out, kSlabs, kBlockN>(args, device, 0, tiles, rest_split, stream);
-  launch<In, Out, kSlabs, kBlockN>(args, device, 0, whole, 1, stream);
-  launch<In, Out, kSlabs, kBlockN>(args, device, whole, rest, rest_split, stream);
+  auto slots = [&](int split) { return cluster_slots<In, Out, T>(device, split); };
+  return {whole, rest, rest > 0 ? choose_split(rest, args.k, device.sm_count, slots) : 1};
 }
 
-// 256-row tiles read a third less from L2 per FLOP; 128-row tiles only where 256-row ones leave
-// SMs idle and the smaller tiles finish sooner: time ~ waves x tile height (one block of either
-// size per SM). Measured on the H100: o (8192 rows) at batch 128, 32 tall blocks, 0.067 -> 0.046
-// ms; qkv (10240 rows) at batch 256 keeps tall tiles (80 tall or 160 short: equal estimate).
+template <typename In, typename Out, typename T>
+void launch_waves(const GemmArgs &args, const DeviceInfo &device, const Waves &waves,
+                  cudaStream_t stream) {
+  if (waves.whole == 0 || waves.rest_split == 1)
+    return launch<In, Out, T>(args, device, 0, waves.whole + waves.rest, waves.rest_split, stream);
+  launch<In, Out, T>(args, device, 0, waves.whole, 1, stream);
+  launch<In, Out, T>(args, device, waves.whole, waves.rest, waves.rest_split, stream);
+}
+
+// Tile height, by time ~ rounds x height (one block of any height per SM). 256-row tiles read a
+// third less from L2 per FLOP than 128-row ones, which they give way to only where they leave SMs
+// idle and the smaller tiles take fewer rounds (measured on the H100: o at batch 128, 32 tall
+// blocks, 0.067 -> 0.046 ms). From batch 129 on, 192-row tiles (three consumer warpgroups) where
+// the estimate is 20% below the 256-row tiles': measured on the H100, qkv (10240 rows) at batch
+// 136-256, 80 tall tiles on 132 SMs or 108 of 192 rows, -13 to -19%, o at 288 -20%; at 10-15%
+// (gate at 192-320) they were 7-14% slower. Below batch 129 the product is bound by reading A.
 template <typename In, typename Out, int kBlockN>
 void launch_sized(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+  using Tall = Tile<2, 2, kBlockN>;
+  using Short = Tile<2, 1, kBlockN>;
   const int64_t n_tiles = (args.n + kBlockN - 1) / kBlockN;
   const int64_t tall = (args.m + 255) / 256 * n_tiles, short_ = (args.m + 127) / 128 * n_tiles;
   auto waves = [&](int64_t blocks) { return (blocks + device.sm_count - 1) / device.sm_count; };
   if (tall < device.sm_count && waves(short_) * 128 < waves(tall) * 256)
-    return launch_waves<In, Out, 1, kBlockN>(args, device, short_, stream);
-  launch_waves<In, Out, 2, kBlockN>(args, device, tall, stream);
+    return launch_waves<In, Out, Short>(args, device, plan_waves<In, Out, Short>(args, device),
+                                        stream);
+  const Waves tall_waves = plan_waves<In, Out, Tall>(args, device);
+  if constexpr (kBlockN == 128) {
+    using Mid = Tile<3, 1, kBlockN>;
+    const Waves mid_waves = plan_waves<In, Out, Mid>(args, device);
+    if (args.n > 128 &&
+        192 * mid_waves.rounds(device.sm_count) < 0.8 * 256 * tall_waves.rounds(device.sm_count))
+      return launch_waves<In, Out, Mid>(args, device, mid_waves, stream);
+  }
+  launch_waves<In, Out, Tall>(args, device, tall_waves, stream);
 }
 
 // A batch of at most 64 takes 64-column tiles: in 128-column ones wgmma would read and multiply

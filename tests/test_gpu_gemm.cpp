@@ -137,13 +137,14 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
 // Fewer tiles than SMs, or a last partial wave, and a long K: on Hopper the sm90 family splits
 // K over a cluster of 2-4 blocks (gemm_sm90.cuh, choose_split). On a 132-SM H100 these give, in
 // order: 8 tiles split 4 ways (K ending in a half k tile), 40 tiles split 3 ways, 64-column
-// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways. Elsewhere unsplit.
+// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways. Elsewhere unsplit. The
+// last shape takes the three-warpgroup 192-row tiles there (106 tiles, the last row tile partial).
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
   struct Shape {
     int64_t m, n, k;
   };
   const Shape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
-                          {17920, 200, 2080}};
+                          {17920, 200, 2080}, {10000, 250, 1056}};
   for (const Shape &s : shapes)
     for (int variant = 0; variant < 2; ++variant) {
       sft::GemmCase c;
