@@ -93,7 +93,9 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
 
 template <typename In, typename Out, typename T>
 __global__ void __launch_bounds__(T::kThreads, 1)
-    gemm_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map,
+    gemm_kernel(const __grid_constant__ CUtensorMap a_map,
+                const __grid_constant__ CUtensorMap a_tail_map,
+                const __grid_constant__ CUtensorMap b_map,
                 const __grid_constant__ CUtensorMap b_tail_map,
                 const __grid_constant__ CUtensorMap meta_map, GemmArgs args, int first_tile,
                 int tiles, int split, int k_tiles_per_split) {
@@ -138,21 +140,23 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
         int m0, n0;
         origin(t, m0, n0);
-        // Where N ends inside the tile, B's box is the rows that exist (b_tail_map): TMA fills
-        // rows past the tensor with zeros slowly (measured on the H100: o at batch 136, 120 such
-        // rows in half the tiles, 74 us against 46 at batch 256). The rows left stale in shared
-        // memory only reach accumulator columns that are never stored.
-        const bool n_tail = n0 + kBlockN > args.n;
+        // Where N or A's stored rows end inside the tile, B's or A's box is the rows that exist
+        // (the tail maps): TMA fills rows past the tensor with zeros slowly (measured on the
+        // H100: o at batch 136, 120 such rows of B in half the tiles, 74 us against 46 at batch
+        // 256). Rows left stale in shared memory only reach accumulators that are never stored.
+        const bool n_tail = n0 + kBlockN > args.n, m_tail = m0 + kBlockM > args.padded_m;
         const CUtensorMap *b_box = n_tail ? &b_tail_map : &b_map;
+        const CUtensorMap *a_box = m_tail ? &a_tail_map : &a_map;
         const uint32_t stage_bytes =
-            T::kLoadBytes - (n_tail ? (n0 + kBlockN - args.n) * kBlockK * 2 : 0);
+            T::kLoadBytes - (n_tail ? (n0 + kBlockN - args.n) * kBlockK * 2 : 0) -
+            (m_tail ? (m0 + kBlockM - args.padded_m) * kBlockK : 0);
         for (int kt = kt_begin; kt < kt_end; ++kt) {
           ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
           const uint32_t bar = ptx::shared_address(&full[s]);
           ptx::mbarrier_arrive_expect_tx(bar, stage_bytes);
           const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
           const int k0 = kt * kBlockK;
-          ptx::tma_load_2d(stage + kAOffset, &a_map, k0 / 2, m0, bar);
+          ptx::tma_load_2d(stage + kAOffset, a_box, k0 / 2, m0, bar);
           ptx::tma_load_2d(stage + kBOffset, b_box, k0, n0, bar);
           ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
           if (++s == kStages) s = 0, round_parity ^= 1;
@@ -371,9 +375,15 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
             int split, cudaStream_t stream) {
   auto kernel = configured_kernel<In, Out, T>(device.ordinal);
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
-  const CUtensorMap a_map = make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2,
-                                               kBlockK / 2, T::kBlockM, CU_TENSOR_MAP_SWIZZLE_64B);
-  auto b_map_of = [&](uint64_t box_rows) {
+  auto a_map_of = [&](uint32_t box_rows) {
+    return make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2, kBlockK / 2, box_rows,
+                              CU_TENSOR_MAP_SWIZZLE_64B);
+  };
+  const CUtensorMap a_map = a_map_of(T::kBlockM);
+  // The last row tile's stored rows: 16 to kBlockM.
+  const CUtensorMap a_tail_map =
+      a_map_of(args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM);
+  auto b_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2,
                               kBlockK, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
   };
@@ -389,8 +399,8 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
   const int64_t blocks = split == 1 ? std::min<int64_t>(tiles, device.sm_count) : tiles * split;
   launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes, split,
-                     stream, "sm90 gemm_kernel launch", a_map, b_map, b_tail_map, meta_map, args,
-                     static_cast<int>(first_tile), static_cast<int>(tiles), split,
+                     stream, "sm90 gemm_kernel launch", a_map, a_tail_map, b_map, b_tail_map,
+                     meta_map, args, static_cast<int>(first_tile), static_cast<int>(tiles), split,
                      k_tiles_per_split);
 }
 
