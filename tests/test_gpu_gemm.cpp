@@ -100,38 +100,51 @@ TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensi
       }
 }
 
+namespace {
+
+struct SplitShape {
+  int64_t m, n, k;
+};
+
+// A product whose K a cluster may split: checked against the reference, then run again for the
+// same bits (the cluster's sum order is fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in
+// and out with alpha 0.5, beta 1 and a bias.
+void check_split_product(sf_layout_t layout, const SplitShape &s, int variant, int64_t ldd_extra,
+                         uint64_t seed) {
+  sft::GemmCase c;
+  c.layout = layout;
+  c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
+  c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
+  c.m = s.m;
+  c.n = s.n;
+  c.k = s.k;
+  c.alpha = variant == 0 ? 1.f : 0.5f;
+  c.beta = variant == 0 ? 0.f : 1.f;
+  c.bias = variant == 1;
+  c.ldd_extra = ldd_extra;
+  c.seed = seed;
+  INFO((layout == SF_LAYOUT_LINEAR ? "linear " : "row-major ")
+       << "m " << s.m << " n " << s.n << " k " << s.k << " variant " << variant);
+  const auto a = sft::prepare_a(c.input, c.m, c.k, c.seed);
+  const auto first = sft::run_gemm_case(c, a);
+  require_ok(first);
+  REQUIRE(sft::run_gemm_case(c, a).d == first.d);
+}
+
+}  // namespace
+
 // Few row groups and a long K: on Hopper the decode family splits K over a cluster of 2-8 blocks
 // (the split is chosen from the shape, gemm_decode.cuh; these shapes give 2, 4 and 8); K is not a
 // multiple of the split's chunks, so the last block of a cluster gets a partial range. Elsewhere
 // these run unsplit.
 TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]") {
-  struct Shape {
-    int64_t m, n, k;
-  };
-  const Shape shapes[] = {{100, 3, 16416}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
-                          {250, 24, 6176}, {40, 2, 32800}};
+  const SplitShape shapes[] = {{100, 3, 16416}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
+                               {250, 24, 6176}, {40, 2, 32800}};
   for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
-    for (const Shape &s : shapes)
-      for (int variant = 0; variant < 2; ++variant) {
-        sft::GemmCase c;
-        c.layout = layout;
-        c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
-        c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
-        c.m = s.m;
-        c.n = s.n;
-        c.k = s.k;
-        c.alpha = variant == 0 ? 1.f : 0.5f;
-        c.beta = variant == 0 ? 0.f : 1.f;
-        c.bias = variant == 1;
-        c.ldd_extra = 3;
-        c.seed = static_cast<uint64_t>(s.m + s.n + s.k + variant);
-        INFO((layout == SF_LAYOUT_LINEAR ? "linear " : "row-major ")
-             << "m " << s.m << " n " << s.n << " k " << s.k << " variant " << variant);
-        const auto a = sft::prepare_a(c.input, c.m, c.k, c.seed);
-        const auto first = sft::run_gemm_case(c, a);
-        require_ok(first);
-        REQUIRE(sft::run_gemm_case(c, a).d == first.d);  // the cluster's sum order is fixed
-      }
+    for (const SplitShape &s : shapes)
+      for (int variant = 0; variant < 2; ++variant)
+        check_split_product(layout, s, variant, 3,
+                            static_cast<uint64_t>(s.m + s.n + s.k + variant));
 }
 
 // Fewer tiles than SMs, or a last partial wave, and a long K: on Hopper the sm90 family splits
@@ -140,29 +153,12 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
 // tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways. Elsewhere unsplit. The
 // last shape takes the three-warpgroup 192-row tiles there (106 tiles, the last row tile partial).
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
-  struct Shape {
-    int64_t m, n, k;
-  };
-  const Shape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
-                          {17920, 200, 2080}, {10000, 250, 1056}};
-  for (const Shape &s : shapes)
-    for (int variant = 0; variant < 2; ++variant) {
-      sft::GemmCase c;
-      c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
-      c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
-      c.m = s.m;
-      c.n = s.n;
-      c.k = s.k;
-      c.alpha = variant == 0 ? 1.f : 0.5f;
-      c.beta = variant == 0 ? 0.f : 1.f;
-      c.bias = variant == 1;
-      c.seed = static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant);
-      INFO("m " << s.m << " n " << s.n << " k " << s.k << " variant " << variant);
-      const auto a = sft::prepare_a(c.input, c.m, c.k, c.seed);
-      const auto first = sft::run_gemm_case(c, a);
-      require_ok(first);
-      REQUIRE(sft::run_gemm_case(c, a).d == first.d);  // the cluster's sum order is fixed
-    }
+  const SplitShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
+                               {17920, 200, 2080}, {10000, 250, 1056}};
+  for (const SplitShape &s : shapes)
+    for (int variant = 0; variant < 2; ++variant)
+      check_split_product(SF_LAYOUT_LINEAR, s, variant, 0,
+                          static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant));
 }
 
 TEST_CASE("the same call twice gives the same bits", "[gpu][gemm]") {
