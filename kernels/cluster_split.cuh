@@ -18,19 +18,19 @@ inline double slot_fill(int64_t blocks, int64_t slots) {
   return static_cast<double>(blocks) / static_cast<double>(rounds * slots);
 }
 
-// Launch of a one-dimensional grid whose consecutive blocks form clusters of `cluster` blocks
-// (1: no cluster attribute, so the launch also works before Hopper).
-// Throws Error(SF_ERROR_CUDA) naming `what` when the launch fails.
-template <typename... Params, typename... Args>
-void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned threads,
-                        size_t smem_bytes, int cluster, cudaStream_t stream, const char *what,
-                        Args &&...args) {
+// Configuration of a one-dimensional grid whose consecutive blocks form clusters of `cluster`
+// blocks, the cluster dimension held in the caller's `attribute` (1: no cluster attribute, so the
+// launch also works before Hopper).
+inline cudaLaunchConfig_t cluster_launch_config(unsigned blocks, unsigned threads,
+                                                size_t smem_bytes, int cluster,
+                                                cudaStream_t stream,
+                                                cudaLaunchAttribute &attribute) {
   cudaLaunchConfig_t config{};
   config.gridDim = dim3(blocks);
   config.blockDim = dim3(threads);
   config.dynamicSmemBytes = smem_bytes;
   config.stream = stream;
-  cudaLaunchAttribute attribute{};
+  attribute = cudaLaunchAttribute{};
   attribute.id = cudaLaunchAttributeClusterDimension;
   attribute.val.clusterDim.x = static_cast<unsigned>(cluster);
   attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
@@ -38,6 +38,17 @@ void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned thr
     config.attrs = &attribute;
     config.numAttrs = 1;
   }
+  return config;
+}
+
+// Launch of such a grid. Throws Error(SF_ERROR_CUDA) naming `what` when the launch fails.
+template <typename... Params, typename... Args>
+void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned threads,
+                        size_t smem_bytes, int cluster, cudaStream_t stream, const char *what,
+                        Args &&...args) {
+  cudaLaunchAttribute attribute;
+  const cudaLaunchConfig_t config =
+      cluster_launch_config(blocks, threads, smem_bytes, cluster, stream, attribute);
   check_cuda(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...), what);
 }
 

@@ -349,16 +349,10 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
   std::atomic<int> *slot =
       device.ordinal < 64 ? &cache[static_cast<size_t>(device.ordinal)][split] : nullptr;
   if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
-  cudaLaunchConfig_t config{};
-  config.gridDim = dim3(static_cast<unsigned>(split * device.sm_count));
-  config.blockDim = dim3(T::kThreads);
-  config.dynamicSmemBytes = T::kSmemBytes;
-  cudaLaunchAttribute attribute{};
-  attribute.id = cudaLaunchAttributeClusterDimension;
-  attribute.val.clusterDim.x = static_cast<unsigned>(split);
-  attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  cudaLaunchAttribute attribute;
+  const cudaLaunchConfig_t config =
+      cluster_launch_config(static_cast<unsigned>(split * device.sm_count), T::kThreads,
+                            T::kSmemBytes, split, nullptr, attribute);
   int clusters = 0;
   check_cuda(cudaOccupancyMaxActiveClusters(
                  &clusters, configured_kernel<In, Out, T>(device.ordinal), &config),
@@ -380,16 +374,17 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
                               CU_TENSOR_MAP_SWIZZLE_64B);
   };
   const CUtensorMap a_map = a_map_of(T::kBlockM);
-  // The last row tile's stored rows: 16 to kBlockM.
-  const CUtensorMap a_tail_map =
-      a_map_of(args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM);
+  // The last row tile's stored rows (16 to kBlockM) and the last column tile's rows (1 to
+  // kBlockN); a whole last tile reuses the full box's map.
+  const uint32_t a_tail = args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM;
+  const uint32_t b_tail = args.n - (args.n - 1) / T::kBlockN * T::kBlockN;
+  const CUtensorMap a_tail_map = a_tail == T::kBlockM ? a_map : a_map_of(a_tail);
   auto b_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2,
                               kBlockK, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
   };
   const CUtensorMap b_map = b_map_of(T::kBlockN);
-  // The last column tile's rows: 1 to kBlockN.
-  const CUtensorMap b_tail_map = b_map_of(args.n - (args.n - 1) / T::kBlockN * T::kBlockN);
+  const CUtensorMap b_tail_map = b_tail == T::kBlockN ? b_map : b_map_of(b_tail);
   // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
   const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
   const CUtensorMap meta_map = make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16,
@@ -433,10 +428,14 @@ struct Waves {
   }
 };
 
+template <typename T>
+int64_t tile_count(const GemmArgs &args) {
+  return int64_t{(args.m + T::kBlockM - 1) / T::kBlockM} * ((args.n + T::kBlockN - 1) / T::kBlockN);
+}
+
 template <typename In, typename Out, typename T>
 Waves plan_waves(const GemmArgs &args, const DeviceInfo &device) {
-  const int64_t tiles =
-      (args.m + T::kBlockM - 1) / T::kBlockM * ((args.n + T::kBlockN - 1) / T::kBlockN);
+  const int64_t tiles = tile_count<T>(args);
   const int64_t whole = tiles / device.sm_count * device.sm_count, rest = tiles - whole;
   auto slots = [&](int split) { return cluster_slots<In, Out, T>(device, split); };
   return {whole, rest, rest > 0 ? choose_split(rest, args.k, device.sm_count, slots) : 1};
@@ -462,8 +461,7 @@ template <typename In, typename Out, int kBlockN>
 void launch_sized(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   using Tall = Tile<2, 2, kBlockN>;
   using Short = Tile<2, 1, kBlockN>;
-  const int64_t n_tiles = (args.n + kBlockN - 1) / kBlockN;
-  const int64_t tall = (args.m + 255) / 256 * n_tiles, short_ = (args.m + 127) / 128 * n_tiles;
+  const int64_t tall = tile_count<Tall>(args), short_ = tile_count<Short>(args);
   auto waves = [&](int64_t blocks) { return (blocks + device.sm_count - 1) / device.sm_count; };
   if (tall < device.sm_count && waves(short_) * 128 < waves(tall) * 256)
     return launch_waves<In, Out, Short>(args, device, plan_waves<In, Out, Short>(args, device),
