@@ -1,6 +1,7 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns with three roles: one
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, or 128 x 256 from
+// batch 512 on, with three roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
@@ -10,7 +11,10 @@
 // runs, and releases a stage (its `empty` mbarrier) once the group reading it is done.
 // A persistent grid of one block per SM walks the tiles in groups of kGroupM row tiles, so that
 // the blocks working at the same time share A and B in L2; the producer runs ahead into a
-// block's next tile while the consumers store the last one.
+// block's next tile while the consumers store the last one. The 128 x 256 tiles go in pairs
+// where the row tiles pair up: 2-block clusters that take two row tiles of the same columns at a
+// time, each block's producer loading half of their B tile into both blocks (TMA multicast), so
+// that each reads from L2 25 KB a stage instead of 41.
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
 // batch 17-256, qkv at 512-1024), `split` (2-4) consecutive blocks form a cluster that splits K;
 // each adds the others' partial sums, read through distributed shared memory in rank order, for
@@ -40,7 +44,6 @@ using tiles::configure_smem;
 using tiles::load_metadata;
 constexpr int kBlockK = 64;  // dense columns per k tile
 constexpr int kProducerRegisters = 40;  // per thread of the producer warpgroup, after setmaxnreg
-constexpr int kGroupM = 8;                           // row tiles per raster group
 constexpr int kMaxSplit = 4;  // blocks per tile where K is split (see choose_split)
 constexpr int kMinKTilesPerSplit = 16;               // keeps the 5-stage ring in its steady state
 
@@ -53,6 +56,14 @@ template <int kWarpgroups_, int kSlabs_, int kBlockN_>
 struct Tile {
   static constexpr int kWarpgroups = kWarpgroups_, kSlabs = kSlabs_, kBlockN = kBlockN_;
   static constexpr int kBlockM = 64 * kWarpgroups * kSlabs;
+  // Row tiles per raster group (even, so that tiles pair up within groups): 2048 rows for the
+  // 128 x 256 tiles (measured on the H100 against 8 row tiles: down at batch 16384 9.12 -> 7.92
+  // ms, gate at 4096 2.05 -> 1.89 ms, qkv at 16384 2.80 -> 2.72 ms), 8 row tiles otherwise.
+  static constexpr int kGroupM = kBlockN == 256 ? 16 : 8;
+  // Whether row tiles go in pairs sharing B (tiles_pair): the 128 x 256 tiles only, which read
+  // B's 32 KB a stage (paired, against unpaired, on the H100: gate_up at batch 1024 1.22 -> 1.08
+  // ms, down at 2048 1.12 -> 0.95 ms). Paired 128-column tiles measured no faster.
+  static constexpr bool kPairs = kBlockN == 256;
   static constexpr int kConsumerThreads = 128 * kWarpgroups;
   static constexpr int kThreads = kConsumerThreads + 128;  // + the producer warpgroup
   // A consumer's registers after setmaxnreg: the block's 65536 less the producer's; a consumer
@@ -80,7 +91,7 @@ struct Tile {
 
 // Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
 // kGroupM, so consecutive blocks reuse the same columns of B and a small band of A.
-template <int kBlockM, int kBlockN>
+template <int kBlockM, int kBlockN, int kGroupM>
 __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int &m0, int &n0) {
   const int per_group = kGroupM * n_tiles;
   const int group = block / per_group;
@@ -91,7 +102,7 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
   n0 = (in_group / group_rows) * kBlockN;
 }
 
-template <typename In, typename Out, typename T>
+template <typename In, typename Out, typename T, int kPeers>
 __global__ void __launch_bounds__(T::kThreads, 1)
     gemm_kernel(const __grid_constant__ CUtensorMap a_map,
                 const __grid_constant__ CUtensorMap a_tail_map,
@@ -115,22 +126,33 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // the grid is one tile per cluster.
   const int tile_step = gridDim.x / split;
   auto origin = [&](int t, int &m0, int &n0) {
-    tile_of<kBlockM, kBlockN>(first_tile + t, m_tiles, n_tiles, m0, n0);
+    tile_of<kBlockM, kBlockN, T::kGroupM>(first_tile + t, m_tiles, n_tiles, m0, n0);
   };
   const int K = args.k;
   // Block rank q of a tile's `split` blocks takes k tiles [kt_begin, kt_end).
   const int rank = blockIdx.x % split;
   const int kt_begin = rank * k_tiles_per_split;
   const int kt_end = min((K + kBlockK - 1) / kBlockK, kt_begin + k_tiles_per_split);
+  // Paired (kPeers = 2, never split), the two blocks of a cluster take row tiles t and t ^ 1, the
+  // same columns, and block `peer` loads part `peer` of B (kBlockN / 2 rows) into both: a stage
+  // of either block is filled by both producers, so it is free again only when the consumer warps
+  // of both blocks have released it (each warp arrives on both blocks' `empty`).
+  const int peer = blockIdx.x % kPeers;
+  constexpr int kReleases = kPeers == 1 ? kConsumerThreads : kPeers * kConsumerThreads / 32;
+  namespace cg = cooperative_groups;
 
   if (tid == 0) {
     for (int s = 0; s < kStages; ++s) {
       ptx::mbarrier_init(ptx::shared_address(&full[s]), 1);
-      ptx::mbarrier_init(ptx::shared_address(&empty[s]), kConsumerThreads);
+      ptx::mbarrier_init(ptx::shared_address(&empty[s]), kReleases);
     }
     ptx::fence_mbarrier_init();
   }
-  __syncthreads();
+  // A partner's loads and arrivals may reach this block's barriers as soon as it starts.
+  if constexpr (kPeers > 1)
+    cg::this_cluster().sync();
+  else
+    __syncthreads();
 
   if (warp >= kConsumerThreads / 32) {  // the producer warpgroup; one thread issues the loads
     ptx::setmaxnreg_dec<kProducerRegisters>();
@@ -144,11 +166,15 @@ __global__ void __launch_bounds__(T::kThreads, 1)
         // (the tail maps): TMA fills rows past the tensor with zeros slowly (measured on the
         // H100: o at batch 136, 120 such rows of B in half the tiles, 74 us against 46 at batch
         // 256). Rows left stale in shared memory only reach accumulators that are never stored.
-        const bool n_tail = n0 + kBlockN > args.n, m_tail = m0 + kBlockM > args.padded_m;
-        const CUtensorMap *b_box = n_tail ? &b_tail_map : &b_map;
+        // (The maps' boxes: A kBlockM rows, B kBlockN / kPeers; the tail maps' the rows left.)
+        constexpr int b_part = kBlockN / kPeers;
+        const int b_row = n0 + peer * b_part;
+        const int b_rows = min(b_part, args.n - b_row);  // none where N ends in the other part
+        const bool m_tail = m0 + kBlockM > args.padded_m;
+        const CUtensorMap *b_box = b_rows == b_part ? &b_map : &b_tail_map;
         const CUtensorMap *a_box = m_tail ? &a_tail_map : &a_map;
         const uint32_t stage_bytes =
-            T::kLoadBytes - (n_tail ? (n0 + kBlockN - args.n) * kBlockK * 2 : 0) -
+            T::kLoadBytes - max(0, n0 + kBlockN - args.n) * kBlockK * 2 -
             (m_tail ? (m0 + kBlockM - args.padded_m) * kBlockK : 0);
         for (int kt = kt_begin; kt < kt_end; ++kt) {
           ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
@@ -157,17 +183,20 @@ __global__ void __launch_bounds__(T::kThreads, 1)
           const uint32_t stage = ptx::shared_address(smem + s * kStageBytes);
           const int k0 = kt * kBlockK;
           ptx::tma_load_2d(stage + kAOffset, a_box, k0 / 2, m0, bar);
-          ptx::tma_load_2d(stage + kBOffset, b_box, k0, n0, bar);
+          if constexpr (kPeers == 1)
+            ptx::tma_load_2d(stage + kBOffset, b_box, k0, n0, bar);
+          else if (b_rows > 0)
+            ptx::tma_load_2d_multicast(stage + kBOffset + peer * b_part * kBlockK * 2, b_box, k0,
+                                       b_row, bar, 0b11);
           ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
           if (++s == kStages) s = 0, round_parity ^= 1;
         }
       }
     }
-    // A split block's producer stays for the cluster barriers of the reduction.
-    if (split == 1) return;
-    namespace cg = cooperative_groups;
-    cg::this_cluster().sync();
-    cg::this_cluster().sync();
+    // The producer warpgroup stays for the consumers' cluster barriers: the reduction's two of a
+    // split block, the final one of a paired block.
+    const int cluster_barriers = split > 1 ? 2 : kPeers > 1 ? 1 : 0;
+    for (int b = 0; b < cluster_barriers; ++b) cg::this_cluster().sync();
     return;
   }
 
@@ -225,6 +254,17 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     if (m < args.m && n < args.n) store_output<Out, true>(args, m, n, value);
   };
 
+  // A stage goes back to the producer once this thread's wgmma groups reading it are done;
+  // paired, to both producers, once per warp: lane 0 arrives for this block, lane 1 for the
+  // partner.
+  auto release = [&](int stage) {
+    const uint32_t bar = ptx::shared_address(&empty[stage]);
+    if constexpr (kPeers == 1)
+      ptx::mbarrier_arrive(bar);
+    else if (lane < 2)
+      ptx::mbarrier_arrive_cluster(bar, static_cast<uint32_t>(peer ^ lane));
+  };
+
   const int n_k = kt_end - kt_begin;
   int s = 0;  // ring position and parity, carried from tile to tile as in the producer
   uint32_t parity = 0;
@@ -251,7 +291,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       for (int h = 0; h < kSlabs; ++h)
 #pragma unroll
         for (int ks = 0; ks < 2; ++ks) ptx::keep_in_register(e[p ^ 1][h][ks]);
-      if (i > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
+      if (i > 0) release(previous_s);
       previous_s = s;
       if (++s == kStages) s = 0, parity ^= 1;
       if (i + 1 < n_k) fetch_metadata(e[p ^ 1], s, parity, kt_begin + i + 1);
@@ -273,7 +313,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     }
     // The tile's last stage goes back to the producer, which fills the ring with the next tile's
     // k tiles while this one is stored.
-    if (n_k > 0) ptx::mbarrier_arrive(ptx::shared_address(&empty[previous_s]));
+    if (n_k > 0) release(previous_s);
     if (split == 1) {
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h)
@@ -281,13 +321,14 @@ __global__ void __launch_bounds__(T::kThreads, 1)
         for (int i = 0; i < kAcc; ++i) store(h, i, acc[h][i]);
     }
   }
+  // The partner may still arrive on this block's barriers until it passes this one.
+  if constexpr (kPeers > 1) cg::this_cluster().sync();
   if (split == 1) return;
   // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
   // sums, four accumulators (a quad) per thread and 16-byte slot: [slab][quad][consumer thread].
   // Block q then finishes the quads q (mod split) of every thread, adding the blocks' sums in rank
   // order; the second cluster barrier keeps each block's shared memory alive until the others
   // have read it.
-  namespace cg = cooperative_groups;
   cg::cluster_group cluster = cg::this_cluster();
   constexpr int kQuadsPerSlab = kAcc / 4, kQuads = kSlabs * kQuadsPerSlab;
   float4 *partial = reinterpret_cast<float4 *>(smem);
@@ -331,17 +372,18 @@ __global__ void __launch_bounds__(T::kThreads, 1)
 #endif
 }
 
-// The kernel for these types and tile, its shared memory size raised once per device.
-template <typename In, typename Out, typename T>
+// The kernel for these types, tile and pairing, its shared memory size raised once per device.
+template <typename In, typename Out, typename T, int kPeers = 1>
 auto configured_kernel(int device) {
   static std::atomic<uint64_t> configured{0};
-  auto kernel = gemm_kernel<In, Out, T>;
+  auto kernel = gemm_kernel<In, Out, T, kPeers>;
   configure_smem(kernel, T::kSmemBytes, device, configured);
   return kernel;
 }
 
-// Blocks that run at once in clusters of `split` (1 to kMaxSplit): one per SM, less the SMs that
-// a GPC's count leaves over when it is not a multiple of the cluster. Queried once per device.
+// Blocks that run at once in clusters of `split` (1 to kMaxSplit; 2 also for pairs): one per SM,
+// less the SMs that a GPC's count leaves over when it is not a multiple of the cluster. Queried
+// once per device.
 template <typename In, typename Out, typename T>
 int64_t cluster_slots(const DeviceInfo &device, int split) {
   if (split == 1) return device.sm_count;
@@ -362,29 +404,42 @@ int64_t cluster_slots(const DeviceInfo &device, int split) {
   return blocks;
 }
 
+// Whether tiles [first_tile, first_tile + tiles) of the raster order pair up, each even tile t
+// with tile t + 1 the next row tile of the same columns: so where the row tiles are even in
+// number (every raster group then has an even number of rows) and the range starts and ends on
+// a pair.
+template <typename T>
+bool tiles_pair(const GemmArgs &args, int64_t first_tile, int64_t tiles) {
+  const int m_tiles = (args.m + T::kBlockM - 1) / T::kBlockM;
+  return T::kPairs && m_tiles % 2 == 0 && first_tile % 2 == 0 && tiles % 2 == 0;
+}
+
 // Launches tiles [first_tile, first_tile + tiles) of the raster order: unsplit, a persistent
-// grid of one block per SM (at most one per tile); split, `split` blocks per tile.
+// grid of one block per SM (at most one per tile), in pairs sharing B where the tiles pair up;
+// split, `split` blocks per tile.
 template <typename In, typename Out, typename T>
 void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, int64_t tiles,
             int split, cudaStream_t stream) {
-  auto kernel = configured_kernel<In, Out, T>(device.ordinal);
+  const int peers = split == 1 && tiles_pair<T>(args, first_tile, tiles) ? 2 : 1;
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   auto a_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2, kBlockK / 2, box_rows,
                               CU_TENSOR_MAP_SWIZZLE_64B);
   };
   const CUtensorMap a_map = a_map_of(T::kBlockM);
-  // The last row tile's stored rows (16 to kBlockM) and the last column tile's rows (1 to
-  // kBlockN); a whole last tile reuses the full box's map.
+  // The last row tile's stored rows (16 to kBlockM) and the rows of the last column tile's one
+  // partial part of B (a block's kBlockN / peers rows); a whole last tile or part reuses the full
+  // box's map.
   const uint32_t a_tail = args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM;
-  const uint32_t b_tail = args.n - (args.n - 1) / T::kBlockN * T::kBlockN;
+  const uint32_t b_part = T::kBlockN / peers;
+  const uint32_t b_tail = (args.n - (args.n - 1) / T::kBlockN * T::kBlockN) % b_part;
   const CUtensorMap a_tail_map = a_tail == T::kBlockM ? a_map : a_map_of(a_tail);
   auto b_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2,
                               kBlockK, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
   };
-  const CUtensorMap b_map = b_map_of(T::kBlockN);
-  const CUtensorMap b_tail_map = b_tail == T::kBlockN ? b_map : b_map_of(b_tail);
+  const CUtensorMap b_map = b_map_of(b_part);
+  const CUtensorMap b_tail_map = b_tail == 0 ? b_map : b_map_of(b_tail);
   // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
   const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
   const CUtensorMap meta_map = make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16,
@@ -392,11 +447,19 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
                                                   CU_TENSOR_MAP_SWIZZLE_NONE);
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
-  const int64_t blocks = split == 1 ? std::min<int64_t>(tiles, device.sm_count) : tiles * split;
-  launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes, split,
-                     stream, "sm90 gemm_kernel launch", a_map, a_tail_map, b_map, b_tail_map,
-                     meta_map, args, static_cast<int>(first_tile), static_cast<int>(tiles), split,
-                     k_tiles_per_split);
+  // Pairs: as many as run at once (an even number, as the tiles are).
+  const int64_t blocks =
+      split > 1 ? tiles * split
+                : std::min<int64_t>(tiles, cluster_slots<In, Out, T>(device, peers));
+  auto launch_kernel = [&](auto kernel) {
+    launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes,
+                       split * peers, stream, "sm90 gemm_kernel launch", a_map, a_tail_map, b_map,
+                       b_tail_map, meta_map, args, static_cast<int>(first_tile),
+                       static_cast<int>(tiles), split, k_tiles_per_split);
+  };
+  if constexpr (T::kPairs)
+    if (peers == 2) return launch_kernel(configured_kernel<In, Out, T, 2>(device.ordinal));
+  launch_kernel(configured_kernel<In, Out, T>(device.ordinal));
 }
 
 // Blocks per tile (a cluster splitting K) for `tiles` tiles that fill less than one wave: the
@@ -479,9 +542,18 @@ void launch_sized(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
 
 // A batch of at most 64 takes 64-column tiles: in 128-column ones wgmma would read and multiply
 // as many zero columns of B as real ones.
+// WIDE: a batch of at least kWideMinN takes 128 x 256 tiles: m64n256k32 reads A's 2 KB from
+// shared memory once for 256 columns, where the 128-column tiles read it twice.
+constexpr int kWideMinN = 512;
+
 template <typename In, typename Out>
 void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   if (args.n <= 64) return launch_sized<In, Out, 64>(args, device, stream);
+  if (args.n >= kWideMinN) {
+    using Wide = Tile<2, 1, 256>;
+    return launch_waves<In, Out, Wide>(args, device, plan_waves<In, Out, Wide>(args, device),
+                                       stream);
+  }
   launch_sized<In, Out, 128>(args, device, stream);
 }
 

@@ -25,6 +25,21 @@ __device__ __forceinline__ void mbarrier_arrive_expect_tx(uint32_t bar, uint32_t
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes)
                : "memory");
 }
+// Arrives on the barrier at address `bar` of block `cta` of the cluster (this block's own
+// included). The kernels arrive so to hand a stage back once the wgmma groups reading it have
+// completed (wgmma.wait_group), which orders those reads before the producers' next TMA writes:
+// no release at cluster scope is needed, and it would cost one (`.release.cluster` compiles to
+// MEMBAR.ALL.GPU, which made the paired sm90 kernel 1.7-2.8x slower on the H100).
+__device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t cta) {
+  asm volatile(
+      "{\n"
+      ".reg .b32 remote;\n"
+      "mapa.shared::cluster.u32 remote, %0, %1;\n"
+      "mbarrier.arrive.shared::cluster.b64 _, [remote];\n"
+      "}\n" ::"r"(bar),
+      "r"(cta)
+      : "memory");
+}
 // Waits until the phase of parity `parity` has completed.
 __device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
   uint32_t done = 0;
@@ -49,6 +64,18 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void *tensor_map
       "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes "
       "[%0], [%1, {%2, %3}], [%4];\n" ::"r"(dst),
       "l"(tensor_map), "r"(inner), "r"(outer), "r"(bar)
+      : "memory");
+}
+
+// The same box copied into shared memory at `dst` of every block of the cluster in `cta_mask`,
+// each block's bytes completing on its own barrier at address `bar`.
+__device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const void *tensor_map,
+                                                      int inner, int outer, uint32_t bar,
+                                                      uint16_t cta_mask) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      ".multicast::cluster [%0], [%1, {%2, %3}], [%4], %5;\n" ::"r"(dst),
+      "l"(tensor_map), "r"(inner), "r"(outer), "r"(bar), "h"(cta_mask)
       : "memory");
 }
 
@@ -109,8 +136,8 @@ __device__ __forceinline__ uint64_t k_major_swizzled_descriptor(uint32_t smem_ad
                : __VA_ARGS__                                                                      \
                : "l"(a_descriptor), "l"(b_descriptor), "r"(metadata), "r"(1))
 
-// The accumulator registers shared by both shapes: %0-%31 and d[0]-d[31] (n64 uses only these,
-// n128 continues with %32-%63).
+// Accumulator registers d[32q] .. d[32q + 31] as asm operands %32q .. %(32q + 31) and their
+// operand list: n64 takes block 0, n128 blocks 0-1, n256 blocks 0-3.
 #define SF_WGMMA_SP_D0_31_REGISTERS                                                               \
   "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, "                                            \
   "%12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, "                                  \
@@ -124,24 +151,70 @@ __device__ __forceinline__ uint64_t k_major_swizzled_descriptor(uint32_t smem_ad
   "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),                   \
   "+f"(d[30]), "+f"(d[31])
 
+#define SF_WGMMA_SP_D32_63_REGISTERS                                                              \
+  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "                                  \
+  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "                                  \
+  "%56, %57, %58, %59, %60, %61, %62, %63"
+
+#define SF_WGMMA_SP_D32_63_OPERANDS                                                               \
+  "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]),                   \
+  "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]),                   \
+  "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]),                   \
+  "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),                   \
+  "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]),                   \
+  "+f"(d[62]), "+f"(d[63])
+
+#define SF_WGMMA_SP_D64_95_REGISTERS                                                              \
+  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, "                                  \
+  "%76, %77, %78, %79, %80, %81, %82, %83, %84, %85, %86, %87, "                                  \
+  "%88, %89, %90, %91, %92, %93, %94, %95"
+
+#define SF_WGMMA_SP_D64_95_OPERANDS                                                               \
+  "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]),                   \
+  "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]),                   \
+  "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]),                   \
+  "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),                   \
+  "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]),                   \
+  "+f"(d[94]), "+f"(d[95])
+
+#define SF_WGMMA_SP_D96_127_REGISTERS                                                             \
+  "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, "                          \
+  "%108, %109, %110, %111, %112, %113, %114, %115, %116, %117, %118, %119, "                      \
+  "%120, %121, %122, %123, %124, %125, %126, %127"
+
+#define SF_WGMMA_SP_D96_127_OPERANDS                                                              \
+  "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]),                 \
+  "+f"(d[102]), "+f"(d[103]), "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]),             \
+  "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]),             \
+  "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),             \
+  "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]),             \
+  "+f"(d[126]), "+f"(d[127])
+
+#define SF_WGMMA_SP_N256(TYPE)                                                                    \
+  SF_WGMMA_SP_ASM("m64n256k32", TYPE,                                                             \
+                  SF_WGMMA_SP_D0_31_REGISTERS ", " SF_WGMMA_SP_D32_63_REGISTERS ", "              \
+                  SF_WGMMA_SP_D64_95_REGISTERS ", " SF_WGMMA_SP_D96_127_REGISTERS,                \
+                  "%128, %129, %130", "%131", SF_WGMMA_SP_D0_31_OPERANDS,                         \
+                  SF_WGMMA_SP_D32_63_OPERANDS, SF_WGMMA_SP_D64_95_OPERANDS,                       \
+                  SF_WGMMA_SP_D96_127_OPERANDS)
+
 #define SF_WGMMA_SP_N128(TYPE)                                                                    \
   SF_WGMMA_SP_ASM("m64n128k32", TYPE,                                                             \
-                  SF_WGMMA_SP_D0_31_REGISTERS ", "                                                \
-                  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, "                  \
-                  "%44, %45, %46, %47, %48, %49, %50, %51, %52, %53, %54, %55, "                  \
-                  "%56, %57, %58, %59, %60, %61, %62, %63",                                       \
-                  "%64, %65, %66", "%67", SF_WGMMA_SP_D0_31_OPERANDS,                             \
-                  "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]),   \
-                  "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]),   \
-                  "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]),   \
-                  "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),   \
-                  "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]),   \
-                  "+f"(d[62]), "+f"(d[63]))
+                  SF_WGMMA_SP_D0_31_REGISTERS ", " SF_WGMMA_SP_D32_63_REGISTERS,                  \
+                  "%64, %65, %66", "%67", SF_WGMMA_SP_D0_31_OPERANDS, SF_WGMMA_SP_D32_63_OPERANDS)
 
 #define SF_WGMMA_SP_N64(TYPE)                                                                     \
   SF_WGMMA_SP_ASM("m64n64k32", TYPE, SF_WGMMA_SP_D0_31_REGISTERS, "%32, %33, %34", "%35",         \
                   SF_WGMMA_SP_D0_31_OPERANDS)
 
+__device__ __forceinline__ void wgmma_sp(F16, float (&d)[128], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N256("f16");
+}
+__device__ __forceinline__ void wgmma_sp(BF16, float (&d)[128], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N256("bf16");
+}
 __device__ __forceinline__ void wgmma_sp(F16, float (&d)[64], uint64_t a_descriptor,
                                          uint64_t b_descriptor, uint32_t metadata) {
   SF_WGMMA_SP_N128("f16");
@@ -161,8 +234,15 @@ __device__ __forceinline__ void wgmma_sp(BF16, float (&d)[32], uint64_t a_descri
 
 #undef SF_WGMMA_SP_N64
 #undef SF_WGMMA_SP_N128
+#undef SF_WGMMA_SP_N256
 #undef SF_WGMMA_SP_D0_31_OPERANDS
 #undef SF_WGMMA_SP_D0_31_REGISTERS
+#undef SF_WGMMA_SP_D32_63_OPERANDS
+#undef SF_WGMMA_SP_D32_63_REGISTERS
+#undef SF_WGMMA_SP_D64_95_OPERANDS
+#undef SF_WGMMA_SP_D64_95_REGISTERS
+#undef SF_WGMMA_SP_D96_127_OPERANDS
+#undef SF_WGMMA_SP_D96_127_REGISTERS
 #undef SF_WGMMA_SP_ASM
 
 }  // namespace sparseflow::ptx

@@ -102,14 +102,14 @@ TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensi
 
 namespace {
 
-struct SplitShape {
+struct ClusterShape {
   int64_t m, n, k;
 };
 
-// A product whose K a cluster may split: checked against the reference, then run again for the
-// same bits (the cluster's sum order is fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in
+// A product that clusters of blocks may compute (splitting K, or sharing B between row tiles):
+// checked against the reference, then run again for the same bits (a split's sum order is fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in
 // and out with alpha 0.5, beta 1 and a bias.
-void check_split_product(sf_layout_t layout, const SplitShape &s, int variant, int64_t ldd_extra,
+void check_cluster_product(sf_layout_t layout, const ClusterShape &s, int variant, int64_t ldd_extra,
                          uint64_t seed) {
   sft::GemmCase c;
   c.layout = layout;
@@ -138,27 +138,45 @@ void check_split_product(sf_layout_t layout, const SplitShape &s, int variant, i
 // multiple of the split's chunks, so the last block of a cluster gets a partial range. Elsewhere
 // these run unsplit.
 TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]") {
-  const SplitShape shapes[] = {{100, 3, 16416}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
+  const ClusterShape shapes[] = {{100, 3, 16416}, {333, 5, 8224}, {333, 13, 4128}, {40, 1, 28704},
                                {250, 24, 6176}, {40, 2, 32800}};
   for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
-    for (const SplitShape &s : shapes)
+    for (const ClusterShape &s : shapes)
       for (int variant = 0; variant < 2; ++variant)
-        check_split_product(layout, s, variant, 3,
+        check_cluster_product(layout, s, variant, 3,
                             static_cast<uint64_t>(s.m + s.n + s.k + variant));
 }
 
 // Fewer tiles than SMs, or a last partial wave, and a long K: on Hopper the sm90 family splits
 // K over a cluster of 2-4 blocks (gemm_sm90.cuh, choose_split). On a 132-SM H100 these give, in
 // order: 8 tiles split 4 ways (K ending in a half k tile), 40 tiles split 3 ways, 64-column
-// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways. Elsewhere unsplit. The
-// last shape takes the three-warpgroup 192-row tiles there (106 tiles, the last row tile partial).
+// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways; the three-warpgroup
+// 192-row tiles (106 tiles, the last row tile partial); 21 128 x 256 tiles split 2 ways.
+// Elsewhere unsplit.
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
-  const SplitShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
-                               {17920, 200, 2080}, {10000, 250, 1056}};
-  for (const SplitShape &s : shapes)
+  const ClusterShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
+                                 {17920, 200, 2080}, {10000, 250, 1056}, {800, 600, 2080}};
+  for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < 2; ++variant)
-      check_split_product(SF_LAYOUT_LINEAR, s, variant, 0,
-                          static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant));
+      check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
+                            static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant));
+}
+
+// Batches of 512 and more: on Hopper the sm90 family takes 128 x 256 tiles and, where the row
+// tiles are even in number, pairs them in 2-block clusters, each block loading half of the pair's
+// B tile into both (gemm_sm90.cuh, tiles_pair). On a 132-SM H100 these give, in order: 256
+// paired tiles on 132 blocks (most pairs take two), N ending in the second half of B; 192
+// paired tiles, N ending in the first half (the second half then empty); 96 paired tiles, the
+// last row tile 32 rows, half a k tile at the end, N ending 8 columns into the first half; 69
+// unpaired tiles (an odd number of row tiles). The K-split test's 800 x 600 splits these tiles
+// 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
+TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
+  const ClusterShape shapes[] = {
+      {8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160}, {2900, 700, 96}};
+  for (const ClusterShape &s : shapes)
+    for (int variant = 0; variant < 2; ++variant)
+      check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
+                            static_cast<uint64_t>(s.m + s.n * 5 + s.k + variant));
 }
 
 TEST_CASE("the same call twice gives the same bits", "[gpu][gemm]") {
