@@ -138,6 +138,8 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // of either block is filled by both producers, so it is free again only when the consumer warps
   // of both blocks have released it (each warp arrives on both blocks' `empty`).
   const int peer = blockIdx.x % kPeers;
+  // Arrivals that free a stage: every consumer thread's or, paired, each consumer warp's of both
+  // blocks.
   constexpr int kReleases = kPeers == 1 ? kConsumerThreads : kPeers * kConsumerThreads / 32;
   namespace cg = cooperative_groups;
 
@@ -167,11 +169,11 @@ __global__ void __launch_bounds__(T::kThreads, 1)
         // H100: o at batch 136, 120 such rows of B in half the tiles, 74 us against 46 at batch
         // 256). Rows left stale in shared memory only reach accumulators that are never stored.
         // (The maps' boxes: A kBlockM rows, B kBlockN / kPeers; the tail maps' the rows left.)
-        constexpr int b_part = kBlockN / kPeers;
-        const int b_row = n0 + peer * b_part;
-        const int b_rows = min(b_part, args.n - b_row);  // none where N ends in the other part
+        constexpr int kBPart = kBlockN / kPeers;
+        const int b_row = n0 + peer * kBPart;
+        const int b_rows = min(kBPart, args.n - b_row);  // none where N ends in the other part
         const bool m_tail = m0 + kBlockM > args.padded_m;
-        const CUtensorMap *b_box = b_rows == b_part ? &b_map : &b_tail_map;
+        const CUtensorMap *b_box = b_rows == kBPart ? &b_map : &b_tail_map;
         const CUtensorMap *a_box = m_tail ? &a_tail_map : &a_map;
         const uint32_t stage_bytes =
             T::kLoadBytes - max(0, n0 + kBlockN - args.n) * kBlockK * 2 -
@@ -186,7 +188,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
           if constexpr (kPeers == 1)
             ptx::tma_load_2d(stage + kBOffset, b_box, k0, n0, bar);
           else if (b_rows > 0)
-            ptx::tma_load_2d_multicast(stage + kBOffset + peer * b_part * kBlockK * 2, b_box, k0,
+            ptx::tma_load_2d_multicast(stage + kBOffset + peer * kBPart * kBlockK * 2, b_box, k0,
                                        b_row, bar, 0b11);
           ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
           if (++s == kStages) s = 0, round_parity ^= 1;
@@ -381,25 +383,25 @@ auto configured_kernel(int device) {
   return kernel;
 }
 
-// Blocks that run at once in clusters of `split` (1 to kMaxSplit; 2 also for pairs): one per SM,
-// less the SMs that a GPC's count leaves over when it is not a multiple of the cluster. Queried
-// once per device.
+// Blocks that run at once in clusters of `cluster` blocks (a split's 1 to kMaxSplit, or a pair):
+// one per SM, less the SMs that a GPC's count leaves over when it is not a multiple of the
+// cluster. Queried once per device.
 template <typename In, typename Out, typename T>
-int64_t cluster_slots(const DeviceInfo &device, int split) {
-  if (split == 1) return device.sm_count;
+int64_t cluster_slots(const DeviceInfo &device, int cluster) {
+  if (cluster == 1) return device.sm_count;
   static std::array<std::array<std::atomic<int>, kMaxSplit + 1>, 64> cache{};
   std::atomic<int> *slot =
-      device.ordinal < 64 ? &cache[static_cast<size_t>(device.ordinal)][split] : nullptr;
+      device.ordinal < 64 ? &cache[static_cast<size_t>(device.ordinal)][cluster] : nullptr;
   if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
   cudaLaunchAttribute attribute;
   const cudaLaunchConfig_t config =
-      cluster_launch_config(static_cast<unsigned>(split * device.sm_count), T::kThreads,
-                            T::kSmemBytes, split, nullptr, attribute);
+      cluster_launch_config(static_cast<unsigned>(cluster * device.sm_count), T::kThreads,
+                            T::kSmemBytes, cluster, nullptr, attribute);
   int clusters = 0;
   check_cuda(cudaOccupancyMaxActiveClusters(
                  &clusters, configured_kernel<In, Out, T>(device.ordinal), &config),
              "cudaOccupancyMaxActiveClusters(sm90 gemm_kernel)");
-  const int blocks = clusters > 0 ? clusters * split : split;
+  const int blocks = clusters > 0 ? clusters * cluster : cluster;
   if (slot != nullptr) slot->store(blocks, std::memory_order_release);
   return blocks;
 }

@@ -107,10 +107,11 @@ struct ClusterShape {
 };
 
 // A product that clusters of blocks may compute (splitting K, or sharing B between row tiles):
-// checked against the reference, then run again for the same bits (a split's sum order is fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in
-// and out with alpha 0.5, beta 1 and a bias.
-void check_cluster_product(sf_layout_t layout, const ClusterShape &s, int variant, int64_t ldd_extra,
-                         uint64_t seed) {
+// checked against the reference, then run again for the same bits (a split's sum order is
+// fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in and out with alpha 0.5, beta 1 and a
+// bias.
+void check_cluster_product(sf_layout_t layout, const ClusterShape &s, int variant,
+                           int64_t ldd_extra, uint64_t seed) {
   sft::GemmCase c;
   c.layout = layout;
   c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
