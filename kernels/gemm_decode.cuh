@@ -186,7 +186,6 @@ __global__ void __launch_bounds__(kThreads, 2)
   constexpr int U = Config<kNTiles>::kUnroll;
   constexpr int kFragments = R * kNTiles * 4;
   __shared__ float partial[kWarps][kFragments][32];
-  __shared__ float block_sum[kFragments * 32];  // this block's sum over its warps, for the cluster
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
@@ -247,6 +246,7 @@ __global__ void __launch_bounds__(kThreads, 2)
   // until the others have read it.
   namespace cg = cooperative_groups;
   cg::cluster_group cluster = cg::this_cluster();
+  __shared__ float block_sum[kFragments * 32];  // this block's sum over its warps, for the cluster
   for (int idx = threadIdx.x; idx < kFragments * 32; idx += kThreads) block_sum[idx] = warp_sum(idx);
   cluster.sync();
   for (int idx = rank * kThreads + threadIdx.x; idx < kFragments * 32; idx += split * kThreads)
