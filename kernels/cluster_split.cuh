@@ -19,24 +19,33 @@ inline double slot_fill(int64_t blocks, int64_t slots) {
 }
 
 // Configuration of a one-dimensional grid whose consecutive blocks form clusters of `cluster`
-// blocks, the cluster dimension held in the caller's `attribute` (1: no cluster attribute, so the
-// launch also works before Hopper).
+// blocks (1: no cluster attribute, so the launch also works before Hopper). With `early_start`
+// (compute capability 9.0 and later) the grid may launch while the stream's previous kernel
+// finishes (programmatic dependent launch): its kernel must call ptx::wait_previous_grid() before
+// it touches global memory. The attributes live in the caller's `attributes`.
 inline cudaLaunchConfig_t cluster_launch_config(unsigned blocks, unsigned threads,
-                                                size_t smem_bytes, int cluster,
+                                                size_t smem_bytes, int cluster, bool early_start,
                                                 cudaStream_t stream,
-                                                cudaLaunchAttribute &attribute) {
+                                                cudaLaunchAttribute (&attributes)[2]) {
   cudaLaunchConfig_t config{};
   config.gridDim = dim3(blocks);
   config.blockDim = dim3(threads);
   config.dynamicSmemBytes = smem_bytes;
   config.stream = stream;
-  attribute = cudaLaunchAttribute{};
-  attribute.id = cudaLaunchAttributeClusterDimension;
-  attribute.val.clusterDim.x = static_cast<unsigned>(cluster);
-  attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
+  config.attrs = attributes;
+  config.numAttrs = 0;
   if (cluster > 1) {
-    config.attrs = &attribute;
-    config.numAttrs = 1;
+    cudaLaunchAttribute &attribute = attributes[config.numAttrs++];
+    attribute = cudaLaunchAttribute{};
+    attribute.id = cudaLaunchAttributeClusterDimension;
+    attribute.val.clusterDim.x = static_cast<unsigned>(cluster);
+    attribute.val.clusterDim.y = attribute.val.clusterDim.z = 1;
+  }
+  if (early_start) {
+    cudaLaunchAttribute &attribute = attributes[config.numAttrs++];
+    attribute = cudaLaunchAttribute{};
+    attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute.val.programmaticStreamSerializationAllowed = 1;
   }
   return config;
 }
@@ -44,11 +53,11 @@ inline cudaLaunchConfig_t cluster_launch_config(unsigned blocks, unsigned thread
 // Launch of such a grid. Throws Error(SF_ERROR_CUDA) naming `what` when the launch fails.
 template <typename... Params, typename... Args>
 void launch_in_clusters(void (*kernel)(Params...), unsigned blocks, unsigned threads,
-                        size_t smem_bytes, int cluster, cudaStream_t stream, const char *what,
-                        Args &&...args) {
-  cudaLaunchAttribute attribute;
+                        size_t smem_bytes, int cluster, bool early_start, cudaStream_t stream,
+                        const char *what, Args &&...args) {
+  cudaLaunchAttribute attributes[2];
   const cudaLaunchConfig_t config =
-      cluster_launch_config(blocks, threads, smem_bytes, cluster, stream, attribute);
+      cluster_launch_config(blocks, threads, smem_bytes, cluster, early_start, stream, attributes);
   check_cuda(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...), what);
 }
 

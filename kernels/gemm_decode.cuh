@@ -195,6 +195,10 @@ __global__ void __launch_bounds__(kThreads, 2)
   const int k_steps = args.k / 32;
   const int step_end = min(k_steps, step_begin + steps_per_split);
 
+  // Launched with early_start on Hopper: the stream's previous kernel may still be running.
+  ptx::launch_next_grid();
+  ptx::wait_previous_grid();
+
   float acc[R][kNTiles][4];
 #pragma unroll
   for (int r = 0; r < R; ++r)
@@ -321,8 +325,8 @@ void launch(const GemmArgs &args, const DeviceInfo &device, const Plan &plan, cu
 
   launch_in_clusters(decode_kernel<In, Out, kLinear, kNTiles, R>,
                      static_cast<unsigned>(plan.row_groups) * static_cast<unsigned>(plan.split),
-                     kThreads, 0, plan.split, stream, "decode_kernel launch", args,
-                     b_words_aligned, plan.split, steps_per_split);
+                     kThreads, 0, plan.split, device.cc_major >= 9, stream,
+                     "decode_kernel launch", args, b_words_aligned, plan.split, steps_per_split);
 }
 
 template <typename In, typename Out, bool kLinear, int kNTiles>

@@ -155,6 +155,10 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     cg::this_cluster().sync();
   else
     __syncthreads();
+  // So far only shared memory and the parameters were touched: the stream's previous kernel may
+  // still be running (early_start).
+  ptx::launch_next_grid();
+  ptx::wait_previous_grid();
 
   if (warp >= kConsumerThreads / 32) {  // the producer warpgroup; one thread issues the loads
     ptx::setmaxnreg_dec<kProducerRegisters>();
@@ -393,10 +397,10 @@ int64_t cluster_slots(const DeviceInfo &device, int cluster) {
   std::atomic<int> *slot =
       device.ordinal < 64 ? &cache[static_cast<size_t>(device.ordinal)][cluster] : nullptr;
   if (slot != nullptr && slot->load(std::memory_order_acquire) > 0) return slot->load();
-  cudaLaunchAttribute attribute;
+  cudaLaunchAttribute attributes[2];
   const cudaLaunchConfig_t config =
       cluster_launch_config(static_cast<unsigned>(cluster * device.sm_count), T::kThreads,
-                            T::kSmemBytes, cluster, nullptr, attribute);
+                            T::kSmemBytes, cluster, false, nullptr, attributes);
   int clusters = 0;
   check_cuda(cudaOccupancyMaxActiveClusters(
                  &clusters, configured_kernel<In, Out, T>(device.ordinal), &config),
@@ -455,9 +459,10 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
                 : std::min<int64_t>(tiles, cluster_slots<In, Out, T>(device, peers));
   auto launch_kernel = [&](auto kernel) {
     launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes,
-                       split * peers, stream, "sm90 gemm_kernel launch", a_map, a_tail_map, b_map,
-                       b_tail_map, meta_map, args, static_cast<int>(first_tile),
-                       static_cast<int>(tiles), split, k_tiles_per_split);
+                       split * peers, true, stream, "sm90 gemm_kernel launch", a_map,
+                       a_tail_map, b_map, b_tail_map, meta_map, args,
+                       static_cast<int>(first_tile), static_cast<int>(tiles), split,
+                       k_tiles_per_split);
   };
   if constexpr (T::kPairs)
     if (peers == 2) return launch_kernel(configured_kernel<In, Out, T, 2>(device.ordinal));

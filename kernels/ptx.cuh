@@ -26,6 +26,23 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
 }
 
+// Programmatic dependent launch, for kernels launched with early_start (cluster_launch_config);
+// no-ops before compute capability 9.0. wait_previous_grid: blocks until the kernels this grid
+// depends on have completed and their writes are visible; every global access comes after it.
+// launch_next_grid: the stream's next kernel, if launched with early_start, may start its blocks
+// as this grid's blocks exit (it then waits for this grid in its own wait_previous_grid).
+__device__ __forceinline__ void wait_previous_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void launch_next_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 // Waits until `threads` threads (a multiple of 32) of the block have reached named barrier `id`
 // (1-15; 0 is the one __syncthreads uses).
 __device__ __forceinline__ void named_barrier_sync(uint32_t id, uint32_t threads) {
