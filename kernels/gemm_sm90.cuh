@@ -527,41 +527,73 @@ void launch_waves(const GemmArgs &args, const DeviceInfo &device, const Waves &w
 // the estimate is 20% below the 256-row tiles': measured on the H100, qkv (10240 rows) at batch
 // 136-256, 80 tall tiles on 132 SMs or 108 of 192 rows, -13 to -19%, o at 288 -20%; at 10-15%
 // (gate at 192-320) they were 7-14% slower. Below batch 129 the product is bound by reading A.
+// The plan: the chosen height, its waves and the estimate (rows x rounds).
+struct Sized {
+  int rows;
+  Waves waves;
+  double time;
+};
+
 template <typename In, typename Out, int kBlockN>
-void launch_sized(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+Sized plan_sized(const GemmArgs &args, const DeviceInfo &device) {
   using Tall = Tile<2, 2, kBlockN>;
   using Short = Tile<2, 1, kBlockN>;
+  const int sms = device.sm_count;
   const int64_t tall = tile_count<Tall>(args), short_ = tile_count<Short>(args);
-  auto waves = [&](int64_t blocks) { return (blocks + device.sm_count - 1) / device.sm_count; };
-  if (tall < device.sm_count && waves(short_) * 128 < waves(tall) * 256)
-    return launch_waves<In, Out, Short>(args, device, plan_waves<In, Out, Short>(args, device),
-                                        stream);
+  auto waves = [&](int64_t blocks) { return (blocks + sms - 1) / sms; };
+  if (tall < sms && waves(short_) * 128 < waves(tall) * 256) {
+    const Waves short_waves = plan_waves<In, Out, Short>(args, device);
+    return {128, short_waves, 128 * short_waves.rounds(sms)};
+  }
   const Waves tall_waves = plan_waves<In, Out, Tall>(args, device);
   if constexpr (kBlockN == 128) {
     using Mid = Tile<3, 1, kBlockN>;
     const Waves mid_waves = plan_waves<In, Out, Mid>(args, device);
-    if (args.n > 128 &&
-        192 * mid_waves.rounds(device.sm_count) < 0.8 * 256 * tall_waves.rounds(device.sm_count))
-      return launch_waves<In, Out, Mid>(args, device, mid_waves, stream);
+    if (args.n > 128 && 192 * mid_waves.rounds(sms) < 0.8 * 256 * tall_waves.rounds(sms))
+      return {192, mid_waves, 192 * mid_waves.rounds(sms)};
   }
-  launch_waves<In, Out, Tall>(args, device, tall_waves, stream);
+  return {256, tall_waves, 256 * tall_waves.rounds(sms)};
+}
+
+template <typename In, typename Out, int kBlockN>
+void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &device,
+                  cudaStream_t stream) {
+  if (sized.rows == 128)
+    return launch_waves<In, Out, Tile<2, 1, kBlockN>>(args, device, sized.waves, stream);
+  if constexpr (kBlockN == 128)
+    if (sized.rows == 192)
+      return launch_waves<In, Out, Tile<3, 1, kBlockN>>(args, device, sized.waves, stream);
+  launch_waves<In, Out, Tile<2, 2, kBlockN>>(args, device, sized.waves, stream);
 }
 
 // A batch of at most 64 takes 64-column tiles: in 128-column ones wgmma would read and multiply
 // as many zero columns of B as real ones.
-// WIDE: a batch of at least kWideMinN takes 128 x 256 tiles: m64n256k32 reads A's 2 KB from
-// shared memory once for 256 columns, where the 128-column tiles read it twice.
-constexpr int kWideMinN = 512;
+// From batch kWideMinN on, 128 x 256 tiles (Wide): m64n256k32 reads A's 2 KB from shared memory
+// once for 256 columns, where the 128-column tiles read it twice. From kWideFromN, where the
+// estimate (a 128 x 256 tile counted as a 256 x 128 one) is no longer than the 128-column tiles'
+// and a split leaves each block kWideMinKTilesPerSplit k tiles: measured on the H100 at batch
+// 256, down (64 tiles split 2 ways, 224 k tiles each) 157 -> 144 us, gate_up 315 -> 302 us; o
+// and qkv, whose splits keep 64 k tiles, were 13-17% slower, and at 257-383 a second 256-column
+// tile is mostly padding (the estimate counts it).
+constexpr int kWideFromN = 256, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
 template <typename In, typename Out>
 void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  if (args.n <= 64) return launch_sized<In, Out, 64>(args, device, stream);
-  if (args.n >= kWideMinN) {
-    using Wide = Tile<2, 1, 256>;
+  using Wide = Tile<2, 1, 256>;
+  if (args.n <= 64)
+    return launch_sized<In, Out, 64>(plan_sized<In, Out, 64>(args, device), args, device, stream);
+  if (args.n >= kWideMinN)
     return launch_waves<In, Out, Wide>(args, device, plan_waves<In, Out, Wide>(args, device),
                                        stream);
+  const Sized sized = plan_sized<In, Out, 128>(args, device);
+  if (args.n >= kWideFromN) {
+    const Waves wide = plan_waves<In, Out, Wide>(args, device);
+    const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
+    if (256 * wide.rounds(device.sm_count) <= sized.time &&
+        (wide.rest_split == 1 || k_tiles / wide.rest_split >= kWideMinKTilesPerSplit))
+      return launch_waves<In, Out, Wide>(args, device, wide, stream);
   }
-  launch_sized<In, Out, 128>(args, device, stream);
+  launch_sized<In, Out, 128>(sized, args, device, stream);
 }
 
 template <typename In>

@@ -169,11 +169,14 @@ TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]")
 // paired tiles on 132 blocks (most pairs take two), N ending in the second half of B; 192
 // paired tiles, N ending in the first half (the second half then empty); 96 paired tiles, the
 // last row tile 32 rows, half a k tile at the end, N ending 8 columns into the first half; 69
-// unpaired tiles (an odd number of row tiles). The K-split test's 800 x 600 splits these tiles
-// 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
+// unpaired tiles (an odd number of row tiles); below batch 512, where they take as many rounds
+// as the 256 x 128 tiles (launch_width), 264 paired tiles at batch 256 and at 450 (N ending
+// 66 columns into the second half of the second column tile). The K-split test's 800 x 600
+// splits these tiles 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the
+// last 28 4 ways.
 TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
-  const ClusterShape shapes[] = {
-      {8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160}, {2900, 700, 96}};
+  const ClusterShape shapes[] = {{8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160},
+                                 {2900, 700, 96},   {33792, 256, 512}, {33792, 450, 160}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < 2; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
