@@ -33,20 +33,23 @@ Family forced_family() {
 // bench/README.md):
 // - n <= 8: always (decode 29-184 us against sm90's 35-200 us; gate, M = 28672, the exception
 //   at n = 8: 107 against 99.5 us);
-// - n 9-16: for weights of at most 2^26 elements (o, 8192 x 8192: decode 32.6-34.1 us, sm90
-//   35.1-35.2 us); larger ones go to sm90's 64-column tiles (n = 16: qkv 44.1 against 49.4 us,
-//   down 102 against 111 us, gate 100 against 123 us);
+// - n 9-16: for weights of at most 2^26 elements (decode 32.6-34.1 us on o, 8192 x 8192,
+//   against 35.1-35.2 us in sm90's 64-column tiles), unless sm90 reads A in row bands
+//   (sm90_reads_in_bands; o at n = 16: 30.2 against decode's 33.1 us); larger ones go to sm90
+//   (n = 16: qkv 44.1 against 49.4 us, down 102 against 111 us, gate 100 against 123 us, before
+//   the bands);
 // - up to 32 wherever the sm90 kernel cannot run at all.
 constexpr int32_t kDecodeAlwaysMaxN = 8;
 constexpr int32_t kDecodeSmallWeightMaxN = 16;
 constexpr int64_t kDecodeSmallWeightElements = int64_t{1} << 26;
 constexpr int32_t kDecodeNoSm90MaxN = 32;
 
-bool decode_by_default(const GemmArgs &args, bool sm90_fits) {
+bool decode_by_default(const GemmArgs &args, const DeviceInfo &device, bool sm90_fits) {
   if (args.n <= kDecodeAlwaysMaxN) return true;
   if (!sm90_fits) return args.n <= kDecodeNoSm90MaxN;
   return args.n <= kDecodeSmallWeightMaxN &&
-         int64_t{args.m} * args.k <= kDecodeSmallWeightElements;
+         int64_t{args.m} * args.k <= kDecodeSmallWeightElements &&
+         !sm90_reads_in_bands(args, device.sm_count);
 }
 
 }  // namespace
@@ -69,7 +72,7 @@ void gemm(sf_dtype_t input, sf_dtype_t output, sf_layout_t layout, const GemmArg
       int64_t{(args.m + 127) / 128} * ((args.n + 127) / 128) <= int64_t{INT32_MAX};
   const bool sm90_fits = kHaveSm90a && device.cc_major == 9 && device.cc_minor == 0 &&
                          layout == SF_LAYOUT_LINEAR && b_tma_ready && sm90_grid_fits;
-  Family family = decode_fits && decode_by_default(args, sm90_fits) ? Family::kDecode
+  Family family = decode_fits && decode_by_default(args, device, sm90_fits) ? Family::kDecode
                   : sm90_fits ? Family::kSm90
                               : Family::kSm80;
   if ((forced == Family::kDecode && decode_fits) || (forced == Family::kSm90 && sm90_fits) ||

@@ -1,7 +1,7 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, or 128 x 256 from
-// batch 512 on, with three roles: one
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 x 64 (row bands),
+// or 128 x 256 from batch 256 on, with three roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
@@ -15,10 +15,13 @@
 // where the row tiles pair up: 2-block clusters that take two row tiles of the same columns at a
 // time, each block's producer loading half of their B tile into both blocks (TMA multicast), so
 // that each reads from L2 25 KB a stage instead of 41.
+// At batch <= 64 the row tiles are instead bands of A's rows, equal shares for every SM, of up
+// to 64 or 128 rows (launch_bands).
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
-// batch 17-256, qkv at 512-1024), `split` (2-4) consecutive blocks form a cluster that splits K;
-// each adds the others' partial sums, read through distributed shared memory in rank order, for
-// its share of the tile: deterministic, no workspace.
+// batch 65-256, qkv at 512-1024, smaller weights at any batch), `split` (2-4) consecutive
+// blocks form a cluster that splits K; each adds the others' partial sums, read through
+// distributed shared memory in rank order, for its share of the tile: deterministic, no
+// workspace.
 // Linear layout only (B = X is K-major), with X 16-byte aligned and ldb a multiple of 8.
 // Included only by the per-dtype instantiation files; the kernel body exists only in sm_90a code.
 #pragma once
@@ -66,10 +69,11 @@ struct Tile {
   static constexpr bool kPairs = kBlockN == 256;
   static constexpr int kConsumerThreads = 128 * kWarpgroups;
   static constexpr int kThreads = kConsumerThreads + 128;  // + the producer warpgroup
-  // A consumer's registers after setmaxnreg: the block's 65536 less the producer's; a consumer
-  // holds a tile's accumulators across the next tile's first loads.
+  // A consumer's registers after setmaxnreg: the block's 65536 less the producer's, at most the
+  // 256 that setmaxnreg allows (one consumer warpgroup); a consumer holds a tile's accumulators
+  // across the next tile's first loads.
   static constexpr int kConsumerRegisters =
-      (65536 - 128 * kProducerRegisters) / kConsumerThreads / 8 * 8;
+      std::min(256, (65536 - 128 * kProducerRegisters) / kConsumerThreads / 8 * 8);
   static constexpr int kAccumulators = kBlockN / 2;  // per thread and slab
   static constexpr int kBBytes = kBlockN * kBlockK * 2;
   static constexpr int kABytes = kBlockM * (kBlockK / 2) * 2;
@@ -102,14 +106,23 @@ __device__ __forceinline__ void tile_of(int block, int m_tiles, int n_tiles, int
   n0 = (in_group / group_rows) * kBlockN;
 }
 
+// Rows [m0, m0 + rows) of band `band` of `bands`: the 16-row blocks of A split as evenly as
+// whole blocks allow (band heights differ by at most 16 rows).
+__device__ __forceinline__ void band_of(int band, int bands, int padded_m, int &m0, int &rows) {
+  const int64_t blocks = padded_m / 16;
+  m0 = static_cast<int>(band * blocks / bands) * 16;
+  rows = static_cast<int>((band + 1) * blocks / bands) * 16 - m0;
+}
+
 template <typename In, typename Out, typename T, int kPeers>
 __global__ void __launch_bounds__(T::kThreads, 1)
     gemm_kernel(const __grid_constant__ CUtensorMap a_map,
                 const __grid_constant__ CUtensorMap a_tail_map,
                 const __grid_constant__ CUtensorMap b_map,
                 const __grid_constant__ CUtensorMap b_tail_map,
-                const __grid_constant__ CUtensorMap meta_map, GemmArgs args, int first_tile,
-                int tiles, int split, int k_tiles_per_split) {
+                const __grid_constant__ CUtensorMap meta_map,
+                const __grid_constant__ CUtensorMap meta_tail_map, GemmArgs args, int first_tile,
+                int tiles, int split, int k_tiles_per_split, int bands) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int kSlabs = T::kSlabs, kBlockN = T::kBlockN, kConsumerThreads = T::kConsumerThreads;
   constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes, kAcc = T::kAccumulators;
@@ -124,9 +137,21 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // unsplit, a persistent block takes every gridDim.x-th tile, and the ring runs on from one tile
   // to the next, so the producer loads the next tile while the consumers store this one; split,
   // the grid is one tile per cluster.
+  // With `bands` > 0 the row tiles are instead bands of A's rows (band_of) of at most kBlockM
+  // rows, consecutive tiles the consecutive bands of one column tile. `rows`: the tile's stored
+  // rows of A, those its boxes load; `full_rows`: the rows of the full maps' boxes, a shorter
+  // tile loads through the tail maps (the last row tile, or the shorter bands).
   const int tile_step = gridDim.x / split;
-  auto origin = [&](int t, int &m0, int &n0) {
-    tile_of<kBlockM, kBlockN, T::kGroupM>(first_tile + t, m_tiles, n_tiles, m0, n0);
+  const int full_rows =
+      bands == 0 ? kBlockM : (args.padded_m / 16 + bands - 1) / bands * 16;
+  auto origin = [&](int t, int &m0, int &n0, int &rows) {
+    if (bands == 0) {
+      tile_of<kBlockM, kBlockN, T::kGroupM>(first_tile + t, m_tiles, n_tiles, m0, n0);
+      rows = min(kBlockM, args.padded_m - m0);
+    } else {
+      band_of((first_tile + t) % bands, bands, args.padded_m, m0, rows);
+      n0 = (first_tile + t) / bands * kBlockN;
+    }
   };
   const int K = args.k;
   // Block rank q of a tile's `split` blocks takes k tiles [kt_begin, kt_end).
@@ -166,22 +191,25 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       int s = 0;
       uint32_t round_parity = 0;
       for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
-        int m0, n0;
-        origin(t, m0, n0);
-        // Where N or A's stored rows end inside the tile, B's or A's box is the rows that exist
-        // (the tail maps): TMA fills rows past the tensor with zeros slowly (measured on the
+        int m0, n0, rows;
+        origin(t, m0, n0, rows);
+        // Where N or A's stored rows end inside the tile, B's or A's boxes are the rows that
+        // exist (the tail maps): TMA fills rows past the tensor with zeros slowly (measured on the
         // H100: o at batch 136, 120 such rows of B in half the tiles, 74 us against 46 at batch
         // 256). Rows left stale in shared memory only reach accumulators that are never stored.
-        // (The maps' boxes: A kBlockM rows, B kBlockN / kPeers; the tail maps' the rows left.)
+        // (The maps' boxes: A and its metadata full_rows rows, B kBlockN / kPeers; the tail
+        // maps' the rows left.)
         constexpr int kBPart = kBlockN / kPeers;
         const int b_row = n0 + peer * kBPart;
         const int b_rows = min(kBPart, args.n - b_row);  // none where N ends in the other part
-        const bool m_tail = m0 + kBlockM > args.padded_m;
+        const bool m_tail = rows < full_rows;
         const CUtensorMap *b_box = b_rows == kBPart ? &b_map : &b_tail_map;
         const CUtensorMap *a_box = m_tail ? &a_tail_map : &a_map;
-        const uint32_t stage_bytes =
-            T::kLoadBytes - max(0, n0 + kBlockN - args.n) * kBlockK * 2 -
-            (m_tail ? (m0 + kBlockM - args.padded_m) * kBlockK : 0);
+        const CUtensorMap *meta_box = m_tail ? &meta_tail_map : &meta_map;
+        // B's rows that exist, A's kept values (64 bytes a row) and metadata (128 bytes a block
+        // of 16 rows) of the tile's rows.
+        const uint32_t stage_bytes = (kBlockN - max(0, n0 + kBlockN - args.n)) * kBlockK * 2 +
+                                     rows * (kBlockK + kBlockK / 32 * 64 / 16);
         for (int kt = kt_begin; kt < kt_end; ++kt) {
           ptx::mbarrier_wait(ptx::shared_address(&empty[s]), round_parity ^ 1);
           const uint32_t bar = ptx::shared_address(&full[s]);
@@ -194,7 +222,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
           else if (b_rows > 0)
             ptx::tma_load_2d_multicast(stage + kBOffset + peer * kBPart * kBlockK * 2, b_box, k0,
                                        b_row, bar, 0b11);
-          ptx::tma_load_2d(stage + kMetaOffset, &meta_map, k0 / 32 * 64, m0 / 16, bar);
+          ptx::tma_load_2d(stage + kMetaOffset, meta_box, k0 / 32 * 64, m0 / 16, bar);
           if (++s == kStages) s = 0, round_parity ^= 1;
         }
       }
@@ -222,8 +250,9 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   const uint64_t b_descriptor = ptx::k_major_swizzled_descriptor<128>(ring + kBOffset);
   constexpr uint32_t kStageUnits = kStageBytes / 16;
 
-  int m0 = 0, n0 = 0;
-  // Rows past the stored matrix read zero metadata from TMA; feed the valid padding pattern.
+  int m0 = 0, n0 = 0, rows = 0;
+  // The 16 rows of this warp in slab h exist if the tile loaded them: rows past the tile's box
+  // hold stale metadata; feed the valid padding pattern.
   bool rows_exist[kSlabs];
   float acc[kSlabs][kAcc];
   // Metadata of the k tile in stage `s` (after waiting for the stage to fill). In a 32-column tail
@@ -253,11 +282,12 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     ptx::wgmma_commit();
   };
   // Accumulator j*4 + r of slab h: row g (+8 for r >= 2), column 8j + 2t + (r & 1).
+  int row_end = 0;  // the tile's rows of D end here (another band's, or past M)
   auto store = [&](int h, int i, float value) {
     const int j = i >> 2, r = i & 3;
     const int m = m0 + row0 + 64 * h + (lane >> 2) + (r >> 1) * 8;
     const int n = n0 + j * 8 + (lane & 3) * 2 + (r & 1);
-    if (m < args.m && n < args.n) store_output<Out, true>(args, m, n, value);
+    if (m < row_end && n < args.n) store_output<Out, true>(args, m, n, value);
   };
 
   // A stage goes back to the producer once this thread's wgmma groups reading it are done;
@@ -275,10 +305,11 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   int s = 0;  // ring position and parity, carried from tile to tile as in the producer
   uint32_t parity = 0;
   for (int t = blockIdx.x / split; t < tiles; t += tile_step) {
-    origin(t, m0, n0);
+    origin(t, m0, n0, rows);
+    row_end = min(args.m, m0 + rows);
 #pragma unroll
     for (int h = 0; h < kSlabs; ++h) {
-      rows_exist[h] = m0 + row0 + 64 * h < args.padded_m;
+      rows_exist[h] = row0 + 64 * h < rows;
 #pragma unroll
       for (int i = 0; i < kAcc; ++i) acc[h][i] = 0.f;
     }
@@ -422,35 +453,43 @@ bool tiles_pair(const GemmArgs &args, int64_t first_tile, int64_t tiles) {
 
 // Launches tiles [first_tile, first_tile + tiles) of the raster order: unsplit, a persistent
 // grid of one block per SM (at most one per tile), in pairs sharing B where the tiles pair up;
-// split, `split` blocks per tile.
+// split, `split` blocks per tile. With `bands` > 0 (unsplit, unpaired) the row tiles are that
+// many bands of A's rows (band_of), each of at most T::kBlockM rows.
 template <typename In, typename Out, typename T>
 void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, int64_t tiles,
-            int split, cudaStream_t stream) {
-  const int peers = split == 1 && tiles_pair<T>(args, first_tile, tiles) ? 2 : 1;
+            int split, cudaStream_t stream, int bands = 0) {
+  const int peers = split == 1 && bands == 0 && tiles_pair<T>(args, first_tile, tiles) ? 2 : 1;
   const uint64_t kept = static_cast<uint64_t>(args.k / 2);
   auto a_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.values, 2, kept, args.padded_m, kept * 2, kBlockK / 2, box_rows,
                               CU_TENSOR_MAP_SWIZZLE_64B);
   };
-  const CUtensorMap a_map = a_map_of(T::kBlockM);
-  // The last row tile's stored rows (16 to kBlockM) and the rows of the last column tile's one
-  // partial part of B (a block's kBlockN / peers rows); a whole last tile or part reuses the full
-  // box's map.
-  const uint32_t a_tail = args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM;
+  // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
+  const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
+  auto meta_map_of = [&](uint32_t box_rows) {
+    return make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16, meta_row,
+                              kBlockK / 32 * 64, box_rows / 16, CU_TENSOR_MAP_SWIZZLE_NONE);
+  };
+  // The rows of a full row tile and of the shorter one: the last row tile's stored rows (16 to
+  // kBlockM), or the bands' two heights; and the rows of the last column tile's one partial part
+  // of B (a block's kBlockN / peers rows). A tail that is whole reuses the full box's map.
+  const int64_t row_blocks = args.padded_m / 16;
+  const uint32_t a_full =
+      bands == 0 ? T::kBlockM : static_cast<uint32_t>((row_blocks + bands - 1) / bands * 16);
+  const uint32_t a_tail =
+      bands == 0 ? args.padded_m - (args.padded_m - 1) / T::kBlockM * T::kBlockM
+                 : static_cast<uint32_t>(row_blocks / bands * 16);
+  const CUtensorMap a_map = a_map_of(a_full), meta_map = meta_map_of(a_full);
   const uint32_t b_part = T::kBlockN / peers;
   const uint32_t b_tail = (args.n - (args.n - 1) / T::kBlockN * T::kBlockN) % b_part;
-  const CUtensorMap a_tail_map = a_tail == T::kBlockM ? a_map : a_map_of(a_tail);
+  const CUtensorMap a_tail_map = a_tail == a_full ? a_map : a_map_of(a_tail);
+  const CUtensorMap meta_tail_map = a_tail == a_full ? meta_map : meta_map_of(a_tail);
   auto b_map_of = [&](uint32_t box_rows) {
     return make_tensor_map_2d(args.b, 2, args.k, args.n, static_cast<uint64_t>(args.ldb) * 2,
                               kBlockK, box_rows, CU_TENSOR_MAP_SWIZZLE_128B);
   };
   const CUtensorMap b_map = b_map_of(b_part);
   const CUtensorMap b_tail_map = b_tail == 0 ? b_map : b_map_of(b_tail);
-  // Metadata as bytes: one row per 16-row block, 64 bytes per 32 dense columns.
-  const uint64_t meta_row = static_cast<uint64_t>(args.k / 32) * 64;
-  const CUtensorMap meta_map = make_tensor_map_2d(args.metadata, 1, meta_row, args.padded_m / 16,
-                                                  meta_row, kBlockK / 32 * 64, T::kBlockM / 16,
-                                                  CU_TENSOR_MAP_SWIZZLE_NONE);
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   const int k_tiles_per_split = (k_tiles + split - 1) / split;
   // Pairs: as many as run at once (an even number, as the tiles are).
@@ -460,9 +499,9 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
   auto launch_kernel = [&](auto kernel) {
     launch_in_clusters(kernel, static_cast<unsigned>(blocks), T::kThreads, T::kSmemBytes,
                        split * peers, true, stream, "sm90 gemm_kernel launch", a_map,
-                       a_tail_map, b_map, b_tail_map, meta_map, args,
+                       a_tail_map, b_map, b_tail_map, meta_map, meta_tail_map, args,
                        static_cast<int>(first_tile), static_cast<int>(tiles), split,
-                       k_tiles_per_split);
+                       k_tiles_per_split, bands);
   };
   if constexpr (T::kPairs)
     if (peers == 2) return launch_kernel(configured_kernel<In, Out, T, 2>(device.ordinal));
@@ -577,9 +616,32 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // tile is mostly padding (the estimate counts it).
 constexpr int kWideFromN = 256, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
+// Row bands (sm90_reads_in_bands, batch <= 64, one 64-column tile): the product is bound by
+// reading A, and SMs do not read it equally fast (per-block timelines on the H100, 2026-11-24: a
+// fixed set of 24 SMs streamed 28% faster than the others, and qkv's 80 tiles of 128 rows left
+// 52 SMs idle), so an equal share for every SM matters more than whole tiles. The bands are
+// waves x SMs of at most 128 rows, or one per SM of at most 64 rows where the 128-row ones
+// would be no taller (one consumer warpgroup, twice the stages in flight). Measured on the H100
+// against the tiles of plan_sized (qkv: 80 tiles of 128 rows; o: 64 tiles split 2 ways), batch
+// 16-64: qkv 39.5 -> 35.7 us, o at 32 31.8 -> 30.3, gate -3 to -4%, gate_up -2 to -3%, down
+// +-2%; 256-row bands were slower (qkv 44.6 us), as were 128-row ones of 64 rows (o at 64 33.8
+// us, down +10%).
+template <typename In, typename Out>
+void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
+  const int64_t row_blocks = args.padded_m / 16, sms = device.sm_count;
+  auto launch_in = [&](auto tile, int64_t bands) {
+    using T = decltype(tile);
+    launch<In, Out, T>(args, device, 0, bands, 1, stream, static_cast<int>(bands));
+  };
+  if (row_blocks <= 4 * sms) return launch_in(Tile<1, 1, 64>{}, sms);
+  launch_in(Tile<2, 1, 64>{}, (row_blocks + 8 * sms - 1) / (8 * sms) * sms);
+}
+
 template <typename In, typename Out>
 void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   using Wide = Tile<2, 1, 256>;
+  if (sm90_reads_in_bands(args, device.sm_count))
+    return launch_bands<In, Out>(args, device, stream);
   if (args.n <= 64)
     return launch_sized<In, Out, 64>(plan_sized<In, Out, 64>(args, device), args, device, stream);
   if (args.n >= kWideMinN)
