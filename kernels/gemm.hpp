@@ -62,5 +62,11 @@ void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args
                      const DeviceInfo &device, cudaStream_t stream);
 void gemm_decode_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
                       const DeviceInfo &device, cudaStream_t stream);
+// The share of the SMs' resident block slots the decode family's launch for this problem keeps
+// busy (its blocks / (rounds x slots)); n <= kDecodeMaxN.
+double gemm_decode_fill_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                            const DeviceInfo &device);
+double gemm_decode_fill_bf16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                             const DeviceInfo &device);
 
 }  // namespace sparseflow

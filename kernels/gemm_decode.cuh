@@ -36,7 +36,7 @@ constexpr int kThreads = kWarps * 32;
 
 // Tile configuration for up to 8 * kNTiles columns of B. At n 9-16 four row blocks keep the loads
 // of B (from L2) at half those of A; past that the registers (128 a thread) do not allow it. At
-// n <= 8 one row block is the alternative where it fills the SMs better (launch_narrow).
+// n <= 8 one row block is the alternative where it fills the SMs better (choose).
 template <int kNTiles>
 struct Config {
   static constexpr int kRowBlocks = kNTiles == 2 ? 4 : kNTiles <= 4 ? 2 : 1;  // 16-row blocks
@@ -329,11 +329,16 @@ void launch(const GemmArgs &args, const DeviceInfo &device, const Plan &plan, cu
                      "decode_kernel launch", args, b_words_aligned, plan.split, steps_per_split);
 }
 
-template <typename In, typename Out, bool kLinear, int kNTiles>
-void launch_default(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  constexpr int R = Config<kNTiles>::kRowBlocks;
-  const Plan chosen = plan<In, Out, kLinear, kNTiles, R>(args, device);
-  launch<In, Out, kLinear, kNTiles, R>(args, device, chosen, stream);
+// The launch chosen for a problem: a configuration's plan and the function that runs it.
+template <typename In, typename Out, bool kLinear>
+struct Choice {
+  Plan plan;
+  void (*run)(const GemmArgs &, const DeviceInfo &, const Plan &, cudaStream_t);
+};
+
+template <typename In, typename Out, bool kLinear, int kNTiles, int R = Config<kNTiles>::kRowBlocks>
+Choice<In, Out, kLinear> choice(const GemmArgs &args, const DeviceInfo &device) {
+  return {plan<In, Out, kLinear, kNTiles, R>(args, device), &launch<In, Out, kLinear, kNTiles, R>};
 }
 
 // n <= 8: one row block per block where that fills the resident slots 25% better than two (a
@@ -341,37 +346,48 @@ void launch_default(const GemmArgs &args, const DeviceInfo &device, cudaStream_t
 // batch 8 (fills 97% against 85%) took 112.9 us with one row block and 102.6 with two; qkv
 // (81% against 61%) 45.7 against 48.8 us at batch 8 and 36.9 against 42.5 us at batch 1).
 template <typename In, typename Out, bool kLinear>
-void launch_narrow(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  const Plan one = plan<In, Out, kLinear, 1, 1>(args, device);
-  const Plan two = plan<In, Out, kLinear, 1, 2>(args, device);
-  if (one.fill > 1.25 * two.fill) return launch<In, Out, kLinear, 1, 1>(args, device, one, stream);
-  launch<In, Out, kLinear, 1, 2>(args, device, two, stream);
+Choice<In, Out, kLinear> choose(const GemmArgs &args, const DeviceInfo &device) {
+  if (args.n <= 8) {
+    const Choice<In, Out, kLinear> one = choice<In, Out, kLinear, 1, 1>(args, device);
+    const Choice<In, Out, kLinear> two = choice<In, Out, kLinear, 1, 2>(args, device);
+    return one.plan.fill > 1.25 * two.plan.fill ? one : two;
+  }
+  if (args.n <= 16) return choice<In, Out, kLinear, 2>(args, device);
+  if (args.n <= 32) return choice<In, Out, kLinear, 4>(args, device);
+  return choice<In, Out, kLinear, 8>(args, device);
 }
 
-template <typename In, typename Out, bool kLinear>
-void dispatch_n(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
-  if (args.n <= 8) return launch_narrow<In, Out, kLinear>(args, device, stream);
-  if (args.n <= 16) return launch_default<In, Out, kLinear, 2>(args, device, stream);
-  if (args.n <= 32) return launch_default<In, Out, kLinear, 4>(args, device, stream);
-  launch_default<In, Out, kLinear, 8>(args, device, stream);
-}
-
-// The output-dtype and layout switch for one input type.
-template <typename In>
-void dispatch(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, const DeviceInfo &device,
-              cudaStream_t stream) {
+// Calls f(choose<In, Out, kLinear>(args, device)) for the output dtype and layout.
+template <typename In, typename F>
+auto with_choice(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                 const DeviceInfo &device, F f) {
   const bool linear = layout == SF_LAYOUT_LINEAR;
   switch (output) {
     case SF_DTYPE_F16:
-      return linear ? dispatch_n<In, __half, true>(args, device, stream)
-                    : dispatch_n<In, __half, false>(args, device, stream);
+      return linear ? f(choose<In, __half, true>(args, device))
+                    : f(choose<In, __half, false>(args, device));
     case SF_DTYPE_BF16:
-      return linear ? dispatch_n<In, __nv_bfloat16, true>(args, device, stream)
-                    : dispatch_n<In, __nv_bfloat16, false>(args, device, stream);
-    case SF_DTYPE_F32:
-      return linear ? dispatch_n<In, float, true>(args, device, stream)
-                    : dispatch_n<In, float, false>(args, device, stream);
+      return linear ? f(choose<In, __nv_bfloat16, true>(args, device))
+                    : f(choose<In, __nv_bfloat16, false>(args, device));
+    default:  // SF_DTYPE_F32
+      return linear ? f(choose<In, float, true>(args, device))
+                    : f(choose<In, float, false>(args, device));
   }
+}
+
+template <typename In>
+void dispatch(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args, const DeviceInfo &device,
+              cudaStream_t stream) {
+  with_choice<In>(output, layout, args, device,
+                  [&](const auto &chosen) { chosen.run(args, device, chosen.plan, stream); });
+}
+
+// The share of the resident slots the chosen launch keeps busy (Plan::fill).
+template <typename In>
+double fill(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+            const DeviceInfo &device) {
+  return with_choice<In>(output, layout, args, device,
+                         [](const auto &chosen) { return chosen.plan.fill; });
 }
 
 }  // namespace sparseflow::decode

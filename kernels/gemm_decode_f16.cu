@@ -3,8 +3,12 @@
 
 namespace sparseflow {
 void gemm_decode_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
-                      const DeviceInfo &device,
-                     cudaStream_t stream) {
+                     const DeviceInfo &device, cudaStream_t stream) {
   decode::dispatch<__half>(output, layout, args, device, stream);
+}
+
+double gemm_decode_fill_f16(sf_dtype_t output, sf_layout_t layout, const GemmArgs &args,
+                            const DeviceInfo &device) {
+  return decode::fill<__half>(output, layout, args, device);
 }
 }  // namespace sparseflow

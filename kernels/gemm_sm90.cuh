@@ -122,7 +122,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
                 const __grid_constant__ CUtensorMap b_tail_map,
                 const __grid_constant__ CUtensorMap meta_map,
                 const __grid_constant__ CUtensorMap meta_tail_map, GemmArgs args, int first_tile,
-                int tiles, int split, int k_tiles_per_split, int bands) {
+                int tiles, int split, int k_tiles_per_split, int bands, int full_rows) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr int kSlabs = T::kSlabs, kBlockN = T::kBlockN, kConsumerThreads = T::kConsumerThreads;
   constexpr int kBlockM = T::kBlockM, kStageBytes = T::kStageBytes, kAcc = T::kAccumulators;
@@ -139,11 +139,10 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // the grid is one tile per cluster.
   // With `bands` > 0 the row tiles are instead bands of A's rows (band_of) of at most kBlockM
   // rows, consecutive tiles the consecutive bands of one column tile. `rows`: the tile's stored
-  // rows of A, those its boxes load; `full_rows`: the rows of the full maps' boxes, a shorter
-  // tile loads through the tail maps (the last row tile, or the shorter bands).
+  // rows of A, those its boxes load; `full_rows`: the rows of the full maps' boxes (set by the
+  // host with the maps), a shorter tile loads through the tail maps (the last row tile, or the
+  // shorter bands).
   const int tile_step = gridDim.x / split;
-  const int full_rows =
-      bands == 0 ? kBlockM : (args.padded_m / 16 + bands - 1) / bands * 16;
   auto origin = [&](int t, int &m0, int &n0, int &rows) {
     if (bands == 0) {
       tile_of<kBlockM, kBlockN, T::kGroupM>(first_tile + t, m_tiles, n_tiles, m0, n0);
@@ -501,7 +500,7 @@ void launch(const GemmArgs &args, const DeviceInfo &device, int64_t first_tile, 
                        split * peers, true, stream, "sm90 gemm_kernel launch", a_map,
                        a_tail_map, b_map, b_tail_map, meta_map, meta_tail_map, args,
                        static_cast<int>(first_tile), static_cast<int>(tiles), split,
-                       k_tiles_per_split, bands);
+                       k_tiles_per_split, bands, static_cast<int>(a_full));
   };
   if constexpr (T::kPairs)
     if (peers == 2) return launch_kernel(configured_kernel<In, Out, T, 2>(device.ordinal));
