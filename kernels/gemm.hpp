@@ -50,8 +50,8 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // At n <= kSm90BandsMaxN, where A has at least kSm90BandMinRowBlocks blocks of 16 rows per SM,
 // the sm90 family splits A's rows into one equal band per SM (or per SM and wave) instead of
 // tiles: the product is bound by reading A, and a SM left without rows or with a short tile
-// is bandwidth lost (gemm_sm90.cuh, launched_bands).
-constexpr int32_t kSm90BandsMaxN = 64;
+// is bandwidth lost (gemm_sm90.cuh, launch_bands).
+constexpr int32_t kSm90BandsMaxN = 128;
 constexpr int64_t kSm90BandMinRowBlocks = 3;
 inline bool sm90_reads_in_bands(const GemmArgs &args, int sm_count) {
   return args.n <= kSm90BandsMaxN && args.padded_m / 16 >= kSm90BandMinRowBlocks * sm_count;

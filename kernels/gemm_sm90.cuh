@@ -1,7 +1,7 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 x 64 (row bands),
-// or 128 x 256 from batch 256 on, with three roles: one
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 x 64 or 64 x 128
+// (row bands), or 128 x 256 from batch 256 on, with three roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
@@ -15,7 +15,7 @@
 // where the row tiles pair up: 2-block clusters that take two row tiles of the same columns at a
 // time, each block's producer loading half of their B tile into both blocks (TMA multicast), so
 // that each reads from L2 25 KB a stage instead of 41.
-// At batch <= 64 the row tiles are instead bands of A's rows, equal shares for every SM, of up
+// At batch <= 128 the row tiles are instead bands of A's rows, equal shares for every SM, of up
 // to 64 or 128 rows (launch_bands).
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
 // batch 65-256, qkv at 512-1024, smaller weights at any batch), `split` (2-4) consecutive
@@ -615,16 +615,19 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // tile is mostly padding (the estimate counts it).
 constexpr int kWideFromN = 256, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
-// Row bands (sm90_reads_in_bands, batch <= 64, one 64-column tile): the product is bound by
-// reading A, and SMs do not read it equally fast (per-block timelines on the H100, 2026-11-24: a
-// fixed set of 24 SMs streamed 28% faster than the others, and qkv's 80 tiles of 128 rows left
-// 52 SMs idle), so an equal share for every SM matters more than whole tiles. The bands are
-// waves x SMs of at most 128 rows, or one per SM of at most 64 rows where the 128-row ones
-// would be no taller (one consumer warpgroup, twice the stages in flight). Measured on the H100
-// against the tiles of plan_sized (qkv: 80 tiles of 128 rows; o: 64 tiles split 2 ways), batch
-// 16-64: qkv 39.5 -> 35.7 us, o at 32 31.8 -> 30.3, gate -3 to -4%, gate_up -2 to -3%, down
+// Row bands (sm90_reads_in_bands, batch <= 128, one column tile of 64 or 128): the product is
+// bound by reading A, and SMs do not read it equally fast (per-block timelines on the H100,
+// 2026-11-24: a fixed set of 24 SMs streamed 28% faster than the others, and qkv's 80 tiles of
+// 128 rows left 52 SMs idle), so an equal share for every SM matters more than whole tiles. The
+// bands are waves x SMs of at most 128 rows, or one per SM of at most 64 rows where the 128-row
+// ones would be no taller (one consumer warpgroup, twice the stages in flight). Measured on the
+// H100 against the tiles of plan_sized (qkv: 80 tiles of 128 rows; o: 64 tiles split 2 ways),
+// batch 16-64: qkv 39.5 -> 35.7 us, o at 32 31.8 -> 30.3, gate -3 to -4%, gate_up -2 to -3%, down
 // +-2%; 256-row bands were slower (qkv 44.6 us), as were 128-row ones of 64 rows (o at 64 33.8
-// us, down +10%).
+// us, down +10%). At batch 65-128 every SM reads all of B (up to 2 KB a column of K) from L2, and
+// still: qkv at 128 44.8 -> 42.8 us, o 37.3 -> 36.2, gate 111.8 -> 106.6, gate_up -2%, down +-4%
+// (the spread of down between identical runs); bands in 2-block clusters sharing B (TMA
+// multicast) were slower (qkv 128 51.6 us, down 128 127.6): a pair goes at its slower SM's pace.
 template <typename In, typename Out>
 void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   const int64_t row_blocks = args.padded_m / 16, sms = device.sm_count;
@@ -632,8 +635,13 @@ void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
     using T = decltype(tile);
     launch<In, Out, T>(args, device, 0, bands, 1, stream, static_cast<int>(bands));
   };
-  if (row_blocks <= 4 * sms) return launch_in(Tile<1, 1, 64>{}, sms);
-  launch_in(Tile<2, 1, 64>{}, (row_blocks + 8 * sms - 1) / (8 * sms) * sms);
+  auto launch_n = [&](auto columns) {
+    constexpr int kBlockN = decltype(columns)::value;
+    if (row_blocks <= 4 * sms) return launch_in(Tile<1, 1, kBlockN>{}, sms);
+    launch_in(Tile<2, 1, kBlockN>{}, (row_blocks + 8 * sms - 1) / (8 * sms) * sms);
+  };
+  if (args.n <= 64) return launch_n(std::integral_constant<int, 64>{});
+  launch_n(std::integral_constant<int, 128>{});
 }
 
 template <typename In, typename Out>

@@ -183,16 +183,19 @@ TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
                             static_cast<uint64_t>(s.m + s.n * 5 + s.k + variant));
 }
 
-// Batch <= 64 with at least 3 blocks of 16 rows per SM: on Hopper the sm90 family splits A's
+// Batch <= 128 with at least 3 blocks of 16 rows per SM: on Hopper the sm90 family splits A's
 // rows into bands, equal shares for every SM (gemm_sm90.cuh, launch_bands). On a 132-SM H100
 // these give, in order: 132 bands of 48 or 64 rows in 64-row tiles, M ending inside the last
 // band, at n = 9 and 16 (which the decode family would take for weights this small without the
 // bands); 132 bands of 64 or 80 rows in 128-row tiles, K ending in a half k tile; 396 bands of
 // 96 or 112 rows, three a block; 132 bands of exactly 64 rows (one box size) at n = 1, which
-// runs in bands when the sm90 family is forced. Elsewhere tiles.
+// runs in bands when the sm90 family is forced; in 128-column tiles, 132 bands of 48 or 64 rows
+// at n = 65 and 97 (B's box the columns that exist), and 264 bands of 112 or 128 rows, two a
+// block, at n = 128 with K ending in a half k tile. Elsewhere tiles.
 TEST_CASE("small batches in equal row bands", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{6401, 9, 544},   {7000, 16, 1056}, {10240, 64, 160},
-                                 {40000, 33, 96}, {8448, 1, 2080}};
+                                 {40000, 33, 96}, {8448, 1, 2080},  {8200, 65, 64},
+                                 {6500, 97, 288}, {33000, 128, 96}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < 2; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
