@@ -3,6 +3,7 @@
 // (fp16 2^-9, bf16 2^-6, fp32 1e-4); see sft::error_bound.
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <thread>
 
 #include "catch_compat.hpp"
@@ -76,35 +77,45 @@ TEST_CASE("awkward shapes, both layouts, every output type", "[gpu][gemm]") {
         }
 }
 
-TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
-          "[gpu][gemm]") {
-  for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
-    for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_F32})
-      for (int variant = 0; variant < 4; ++variant) {
-        sft::GemmCase c;
-        c.layout = layout;
-        c.input = SF_DTYPE_BF16;
-        c.output = out;
-        c.m = 100;
-        c.n = 19;
-        c.k = 224;
-        c.alpha = variant == 0 ? 1.f : -0.5f;
-        c.beta = variant >= 2 ? 0.75f : 0.f;
-        c.bias = variant % 2 == 1;
-        c.c_is_d = variant == 3;
-        c.ldb_extra = variant == 1 ? 3 : 8;  // 3: rows of B no longer 16-byte aligned
-        c.ldd_extra = variant == 2 ? 5 : 0;
-        c.seed = 77 + static_cast<uint64_t>(variant);
-        INFO("variant " << variant << " layout " << layout << " out " << name(out));
-        require_ok(sft::run_gemm_case(c));
-      }
-}
-
 namespace {
 
 struct ClusterShape {
   int64_t m, n, k;
 };
+
+}  // namespace
+
+// Shapes: one tile that N and M both end inside; whole column tiles of 128 (128-row tiles and a
+// 44-row one) and of 256 (128 x 256 tiles), where the sm90 kernel stores whole slabs directly
+// when there is no C (variants 0 and 4: alpha 1, or alpha, a bias and a padded D).
+TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
+          "[gpu][gemm]") {
+  const ClusterShape shapes[] = {{100, 19, 224}, {300, 128, 224}, {260, 512, 96}};
+  for (size_t shape = 0; shape < std::size(shapes); ++shape)
+    for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
+      for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_F32})
+        for (int variant = 0; variant < 5; ++variant) {
+          sft::GemmCase c;
+          c.layout = layout;
+          c.input = SF_DTYPE_BF16;
+          c.output = out;
+          c.m = shapes[shape].m;
+          c.n = shapes[shape].n;
+          c.k = shapes[shape].k;
+          c.alpha = variant == 0 ? 1.f : -0.5f;
+          c.beta = variant == 2 || variant == 3 ? 0.75f : 0.f;
+          c.bias = variant % 2 == 1 || variant == 4;
+          c.c_is_d = variant == 3;
+          c.ldb_extra = variant == 1 ? 3 : 8;  // 3: rows of B no longer 16-byte aligned
+          c.ldd_extra = variant == 2 || variant == 4 ? 5 : 0;
+          c.seed = 77 + static_cast<uint64_t>(variant + 10 * shape);
+          INFO("shape " << shape << " variant " << variant << " layout " << layout << " out "
+                        << name(out));
+          require_ok(sft::run_gemm_case(c));
+        }
+}
+
+namespace {
 
 // A product that clusters of blocks may compute (splitting K, or sharing B between row tiles):
 // checked against the reference, then run again for the same bits (a split's sum order is
