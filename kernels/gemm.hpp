@@ -50,11 +50,20 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // At n <= kSm90BandsMaxN, where A has at least kSm90BandMinRowBlocks blocks of 16 rows per SM,
 // the sm90 family splits A's rows into one equal band per SM (or per SM and wave) instead of
 // tiles: the product is bound by reading A, and a SM left without rows or with a short tile
-// is bandwidth lost (gemm_sm90.cuh, launch_bands).
+// is bandwidth lost (gemm_sm90.cuh, launch_bands). Above n = 64 (one 128-column tile) only up
+// to K = kSm90WideBandsMaxK: there every SM reads all of B from L2 with each k tile, a cost per
+// k tile, where the tiles they replace (split over K in 2-block clusters) pay theirs per tile
+// (pipeline fill, the sum over the cluster). Measured on the H100 at batch 80-128 (rotated A/B, 2026-11-24):
+// bands 2-9% faster at K = 8192 (gate 109.3 -> 101.7 us at 80, o 36.9 -> 34.7 at 128), 1-9%
+// slower at K = 28672 (down 105.6 -> 114.8 us at 112).
 constexpr int32_t kSm90BandsMaxN = 128;
+constexpr int32_t kSm90NarrowBandsMaxN = 64;
+constexpr int32_t kSm90WideBandsMaxK = 16384;
 constexpr int64_t kSm90BandMinRowBlocks = 3;
 inline bool sm90_reads_in_bands(const GemmArgs &args, int sm_count) {
-  return args.n <= kSm90BandsMaxN && args.padded_m / 16 >= kSm90BandMinRowBlocks * sm_count;
+  const bool n_fits = args.n <= kSm90NarrowBandsMaxN ||
+                      (args.n <= kSm90BandsMaxN && args.k <= kSm90WideBandsMaxK);
+  return n_fits && args.padded_m / 16 >= kSm90BandMinRowBlocks * sm_count;
 }
 // Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
 constexpr int32_t kDecodeMaxN = 64;

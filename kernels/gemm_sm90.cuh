@@ -653,9 +653,9 @@ constexpr int kWideFromN = 256, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 // H100 against the tiles of plan_sized (qkv: 80 tiles of 128 rows; o: 64 tiles split 2 ways),
 // batch 16-64: qkv 39.5 -> 35.7 us, o at 32 31.8 -> 30.3, gate -3 to -4%, gate_up -2 to -3%, down
 // +-2%; 256-row bands were slower (qkv 44.6 us), as were 128-row ones of 64 rows (o at 64 33.8
-// us, down +10%). At batch 65-128 every SM reads all of B (up to 2 KB a column of K) from L2, and
-// still: qkv at 128 44.8 -> 42.8 us, o 37.3 -> 36.2, gate 111.8 -> 106.6, gate_up -2%, down +-4%
-// (the spread of down between identical runs); bands in 2-block clusters sharing B (TMA
+// us, down +10%). At batch 65-128 every SM reads all of B (up to 256 B a column of K) from L2,
+// and still at K = 8192 (sm90_reads_in_bands): o at 128 36.9 -> 34.7 us, gate at 80 109.3 ->
+// 101.7, gate_up -2 to -6%, qkv -5% at 80-96; bands in 2-block clusters sharing B (TMA
 // multicast) were slower (qkv 128 51.6 us, down 128 127.6): a pair goes at its slower SM's pace.
 template <typename In, typename Out>
 void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
