@@ -374,10 +374,10 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     // k tiles while this one is stored.
     if (n_k > 0) release(previous_s);
     if (split == 1) {
-      const bool columns_inside = n0 + kBlockN <= args.n && args.beta == 0.f;
+      const bool whole_columns_no_c = n0 + kBlockN <= args.n && args.beta == 0.f;
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h) {
-        if (columns_inside && m0 + row0 + 64 * h + 16 <= row_end) {
+        if (whole_columns_no_c && m0 + row0 + 64 * h + 16 <= row_end) {
           store_slab_directly(h);
           continue;
         }
