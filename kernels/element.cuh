@@ -32,6 +32,15 @@ __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float value) 
   return __float2bfloat16_rn(value);
 }
 
+// Two 16-bit values in one register, `low` in the low half (the order of an mma fragment's
+// pair of columns).
+__device__ __forceinline__ uint32_t pack_pair(__half low, __half high) {
+  return uint32_t{__half_as_ushort(low)} | uint32_t{__half_as_ushort(high)} << 16;
+}
+__device__ __forceinline__ uint32_t pack_pair(__nv_bfloat16 low, __nv_bfloat16 high) {
+  return uint32_t{__bfloat16_as_ushort(low)} | uint32_t{__bfloat16_as_ushort(high)} << 16;
+}
+
 template <typename T>
 struct MmaTag;
 template <>

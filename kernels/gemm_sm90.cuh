@@ -87,9 +87,16 @@ struct Tile {
   // measured on the H100 against 5: qkv at batch 128 50 -> 43 us, down at batch 64 138 -> 122 us.
   // 256-row tiles keep 5 of 34 KB: 6 made gate and gate_up at batch 4096 5-7% slower.
   static constexpr int kStages = kBlockM == 256 ? 5 : (227 * 1024 - 1024 - 256) / kStageBytes;
-  static constexpr int kSmemBytes = kStages * kStageBytes + 1024;  // + slack for alignment
+  static constexpr int kRingBytes = kStages * kStageBytes;
+  // Staging for the stores of 16-bit output (gemm_kernel's store_slab_staged): 1 KB per consumer
+  // warp after the ring, where the stages leave room for it: every tile but the 128-row ones of
+  // 64 and 128 columns, whose 13 and 9 stages leave 4.7 KB and 768 bytes.
+  static constexpr int kStagingBytes = kConsumerThreads / 32 * 1024;
+  static constexpr bool kStaged = kRingBytes + kStagingBytes + 1024 + 256 <= 227 * 1024;
+  static constexpr int kSmemBytes =
+      kRingBytes + (kStaged ? kStagingBytes : 0) + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
-  static_assert(kSlabs * kAccumulators * kConsumerThreads * 4 <= kStages * kStageBytes,
+  static_assert(kSlabs * kAccumulators * kConsumerThreads * 4 <= kRingBytes,
                 "partials fit");
 };
 
@@ -290,18 +297,19 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   };
   // The common case, a warp's 16 rows of slab h inside D, every column of the tile in N and no C
   // to add: the same sum as store_output without its per-value index arithmetic and bounds
-  // checks, each value at a fixed offset from one pointer per 8 columns, the bias read once per
-  // row.
+  // checks, the bias read once per row. `value`: alpha * sum + the row's bias, as store_output
+  // computes it (no added zero: -0 stays).
+  const Out *bias = static_cast<const Out *>(args.bias);
+  auto bias_of = [&](int m) { return bias != nullptr ? to_float(bias[m]) : 0.f; };
+  auto value = [&](float sum, float row_bias) {
+    return from_float<Out>(bias != nullptr ? args.alpha * sum + row_bias : args.alpha * sum);
+  };
+  const size_t ldd = static_cast<size_t>(args.ldd);
+  // Each value at a fixed offset from one pointer per 8 columns.
   auto store_slab_directly = [&](int h) {
     const int m = m0 + row0 + 64 * h + (lane >> 2);
-    const size_t ldd = static_cast<size_t>(args.ldd);
     Out *d = static_cast<Out *>(args.d) + (n0 + (lane & 3) * 2) * ldd + m;
-    const Out *bias = static_cast<const Out *>(args.bias);
-    const float bias_g = bias != nullptr ? to_float(bias[m]) : 0.f;
-    const float bias_g8 = bias != nullptr ? to_float(bias[m + 8]) : 0.f;
-    auto value = [&](float sum, float row_bias) {  // as store_output: no added zero (-0 stays)
-      return from_float<Out>(bias != nullptr ? args.alpha * sum + row_bias : args.alpha * sum);
-    };
+    const float bias_g = bias_of(m), bias_g8 = bias_of(m + 8);
 #pragma unroll
     for (int j = 0; j < kAcc / 4; ++j) {
       Out *column = d + j * 8 * ldd;  // rows g and g + 8 of columns 8j + 2t and 8j + 2t + 1
@@ -309,6 +317,39 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       column[ldd] = value(acc[h][4 * j + 1], bias_g);
       column[8] = value(acc[h][4 * j + 2], bias_g8);
       column[ldd + 8] = value(acc[h][4 * j + 3], bias_g8);
+    }
+  };
+  // 16-bit output where the tile has staging (T::kStaged) and D takes 16-byte stores: through
+  // the warp's 1 KB of shared memory, 16 columns at a time. stmatrix transposes the 16 columns'
+  // accumulators into 512 bytes, rows 0-7 of each column then rows 8-15, and each lane stores 8
+  // rows of one column in one 16-byte store, whole 32-byte sectors across the warp, where the
+  // direct store writes 2 bytes a lane and 4 partial sectors an instruction. The two 512-byte
+  // halves alternate, so that one __syncwarp a piece orders a half's reads before its next writes.
+  const bool staged_stores = T::kStaged && sizeof(Out) == 2 &&
+                             (reinterpret_cast<uintptr_t>(args.d) & 15) == 0 && args.ldd % 8 == 0;
+  auto store_slab_staged = [&](int h) {
+    if constexpr (T::kStaged && sizeof(Out) == 2) {
+      const int m = m0 + row0 + 64 * h;
+      const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
+      const uint8_t *staging = smem + T::kRingBytes + warp * 1024;
+      // Lane 8k + r addresses column r of matrix k: k = 0 and 1 rows 0-7 and 8-15 of the piece's
+      // first 8 columns, k = 2 and 3 of the next 8; lane l then reads column l % 16's rows 0-7
+      // (l < 16) or 8-15.
+      const uint32_t put = ptx::shared_address(staging) + ((lane >> 3) & 1) * 256 +
+                           ((lane >> 4) * 8 + (lane & 7)) * 16;
+      Out *d = static_cast<Out *>(args.d) + (n0 + (lane & 15)) * ldd + m + (lane >> 4) * 8;
+#pragma unroll
+      for (int piece = 0; piece < kAcc / 8; ++piece) {
+        const int half = (piece & 1) * 512, i = 8 * piece;
+        auto pair = [&](int at, float row_bias) {
+          return pack_pair(value(acc[h][at], row_bias), value(acc[h][at + 1], row_bias));
+        };
+        ptx::stmatrix_x4_trans(put + half, pair(i, bias_g), pair(i + 2, bias_g8),
+                               pair(i + 4, bias_g), pair(i + 6, bias_g8));
+        __syncwarp();
+        *reinterpret_cast<uint4 *>(d + piece * 16 * ldd) =
+            *reinterpret_cast<const uint4 *>(staging + half + lane * 16);
+      }
     }
   };
 
@@ -378,7 +419,10 @@ __global__ void __launch_bounds__(T::kThreads, 1)
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h) {
         if (whole_columns_no_c && m0 + row0 + 64 * h + 16 <= row_end) {
-          store_slab_directly(h);
+          if (staged_stores)
+            store_slab_staged(h);
+          else
+            store_slab_directly(h);
           continue;
         }
 #pragma unroll

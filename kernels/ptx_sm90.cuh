@@ -109,6 +109,17 @@ __device__ __forceinline__ void keep_in_register(uint32_t &value) {
 }
 __device__ __forceinline__ void keep_in_register(float &value) { asm volatile("" : "+f"(value)); }
 
+// Stores four 8 x 8 matrices of 16-bit values, transposed, to shared memory: register k holds
+// this thread's pair of matrix k in the mma fragment layout (row lane / 4, columns 2 (lane % 4)
+// and + 1); lane 8k + r gives the address of stored row r of matrix k, which receives the
+// matrix's column r (its 8 rows, 16 bytes).
+__device__ __forceinline__ void stmatrix_x4_trans(uint32_t address, uint32_t r0, uint32_t r1,
+                                                  uint32_t r2, uint32_t r3) {
+  asm volatile("stmatrix.sync.aligned.m8n8.x4.trans.shared.b16 [%0], {%1, %2, %3, %4};\n"
+               ::"r"(address), "r"(r0), "r"(r1), "r"(r2), "r"(r3)
+               : "memory");
+}
+
 // Shared-memory matrix descriptor of a K-major operand tile whose rows are `row_bytes` (128 or
 // 64) long and swizzled at that width: groups of 8 rows 8 * row_bytes apart (stride byte offset),
 // the leading byte offset unused by these layouts (encoded as 1), base offset 0 (the tile starts

@@ -86,15 +86,19 @@ struct ClusterShape {
 }  // namespace
 
 // Shapes: one tile that N and M both end inside; whole column tiles of 128 (128-row tiles and a
-// 44-row one) and of 256 (128 x 256 tiles), where the sm90 kernel stores whole slabs directly
-// when there is no C (variants 0 and 4: alpha 1, or alpha, a bias and a padded D).
+// 48-row one), of 256 (128 x 256 tiles), and of 128 then one that N ends inside (192-row tiles at
+// m = 8704, 256-row ones at 13056). Where there is no C (variants 0, 4 and 5: alpha 1, or alpha
+// and a bias) the sm90 kernel stores whole slabs without bounds checks: of 16-bit output through
+// shared memory where D takes 16-byte stores (ldd a multiple of 8: variants 0 and 5, but for the
+// 128-row tiles, which have no room for it), directly otherwise (variant 4, ldd = m + 5).
 TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
           "[gpu][gemm]") {
-  const ClusterShape shapes[] = {{100, 19, 224}, {300, 128, 224}, {260, 512, 96}};
+  const ClusterShape shapes[] = {
+      {100, 19, 224}, {304, 128, 224}, {264, 512, 96}, {8704, 200, 96}, {13056, 200, 96}};
   for (size_t shape = 0; shape < std::size(shapes); ++shape)
     for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
-      for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_F32})
-        for (int variant = 0; variant < 5; ++variant) {
+      for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_BF16, SF_DTYPE_F32})
+        for (int variant = 0; variant < 6; ++variant) {
           sft::GemmCase c;
           c.layout = layout;
           c.input = SF_DTYPE_BF16;
@@ -104,10 +108,10 @@ TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensi
           c.k = shapes[shape].k;
           c.alpha = variant == 0 ? 1.f : -0.5f;
           c.beta = variant == 2 || variant == 3 ? 0.75f : 0.f;
-          c.bias = variant % 2 == 1 || variant == 4;
+          c.bias = variant % 2 == 1 || variant >= 4;
           c.c_is_d = variant == 3;
           c.ldb_extra = variant == 1 ? 3 : 8;  // 3: rows of B no longer 16-byte aligned
-          c.ldd_extra = variant == 2 || variant == 4 ? 5 : 0;
+          c.ldd_extra = variant == 2 || variant == 4 ? 5 : variant == 5 ? 8 : 0;
           c.seed = 77 + static_cast<uint64_t>(variant + 10 * shape);
           INFO("shape " << shape << " variant " << variant << " layout " << layout << " out "
                         << name(out));
