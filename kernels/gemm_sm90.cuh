@@ -93,7 +93,8 @@ struct Tile {
   // 128 columns, whose 13 and 9 stages leave 4.7 KB and 768 bytes) and the tile is taller than
   // one slab: the 64-row bands (batch <= 128, one tile a block) were 1-2% slower with it on the
   // H100 (rotated A/B, o at batch 16-128 30.2 -> 30.7 us, down at 16-64 99 -> 101 us).
-  static constexpr int kStagingBytes = kConsumerThreads / 32 * 1024;
+  static constexpr int kWarpStagingBytes = 1024;  // two halves of 16 columns x 16 rows
+  static constexpr int kStagingBytes = kConsumerThreads / 32 * kWarpStagingBytes;
   static constexpr bool kStaged =
       kBlockM > 64 && kRingBytes + kStagingBytes + 1024 + 256 <= 227 * 1024;
   static constexpr int kSmemBytes =
@@ -334,16 +335,19 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     if constexpr (T::kStaged && sizeof(Out) == 2) {
       const int m = m0 + row0 + 64 * h;
       const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
-      const uint8_t *staging = smem + T::kRingBytes + warp * 1024;
+      // A piece: 16 columns x 16 rows of 2 bytes, rows 0-7 of each column (16 bytes) then 8-15.
+      constexpr int kPiece = 16 * 16 * 2, kRows8To15 = 16 * 16;
+      static_assert(2 * kPiece == T::kWarpStagingBytes, "two pieces a warp");
+      const uint8_t *staging = smem + T::kRingBytes + warp * T::kWarpStagingBytes;
       // Lane 8k + r addresses column r of matrix k: k = 0 and 1 rows 0-7 and 8-15 of the piece's
       // first 8 columns, k = 2 and 3 of the next 8; lane l then reads column l % 16's rows 0-7
       // (l < 16) or 8-15.
-      const uint32_t put = ptx::shared_address(staging) + ((lane >> 3) & 1) * 256 +
+      const uint32_t put = ptx::shared_address(staging) + ((lane >> 3) & 1) * kRows8To15 +
                            ((lane >> 4) * 8 + (lane & 7)) * 16;
       Out *d = static_cast<Out *>(args.d) + (n0 + (lane & 15)) * ldd + m + (lane >> 4) * 8;
 #pragma unroll
       for (int piece = 0; piece < kAcc / 8; ++piece) {
-        const int half = (piece & 1) * 512, i = 8 * piece;
+        const int half = (piece & 1) * kPiece, i = 8 * piece;
         auto pair = [&](int at, float row_bias) {
           return pack_pair(value(acc[h][at], row_bias), value(acc[h][at + 1], row_bias));
         };
