@@ -82,11 +82,14 @@ struct Tile {
   static constexpr int kLoadBytes = kBBytes + kABytes + kMetaBytes;  // what TMA brings per stage
   static constexpr int kStageBytes = (kLoadBytes + 1023) / 1024 * 1024;
   static_assert(kBBytes % 1024 == 0 && kABytes % 1024 == 0, "swizzled tiles stay aligned");
-  // Smaller tiles: as many stages as the 227 KB of a block hold, less the alignment slack and the
-  // static barriers (9 of 25 KB for 128 rows, 7 of 30 KB for 192), to cover the load latency;
-  // measured on the H100 against 5: qkv at batch 128 50 -> 43 us, down at batch 64 138 -> 122 us.
+  // The 227 KB of shared memory a block may have, less the alignment slack and the static
+  // barriers: what the ring and the staging below share.
+  static constexpr int kUsableSmemBytes = 227 * 1024 - 1024 - 256;
+  // Smaller tiles: as many stages as that holds (9 of 25 KB for 128 rows, 7 of 30 KB for 192), to
+  // cover the load latency; measured on the H100 against 5: qkv at batch 128 50 -> 43 us, down
+  // at batch 64 138 -> 122 us.
   // 256-row tiles keep 5 of 34 KB: 6 made gate and gate_up at batch 4096 5-7% slower.
-  static constexpr int kStages = kBlockM == 256 ? 5 : (227 * 1024 - 1024 - 256) / kStageBytes;
+  static constexpr int kStages = kBlockM == 256 ? 5 : kUsableSmemBytes / kStageBytes;
   static constexpr int kRingBytes = kStages * kStageBytes;
   // Staging for the stores of 16-bit output (gemm_kernel's store_slab_staged): 1 KB per consumer
   // warp after the ring, where the stages leave room for it (not in the 128-row tiles of 64 and
@@ -96,7 +99,7 @@ struct Tile {
   static constexpr int kWarpStagingBytes = 1024;  // two halves of 16 columns x 16 rows
   static constexpr int kStagingBytes = kConsumerThreads / 32 * kWarpStagingBytes;
   static constexpr bool kStaged =
-      kBlockM > 64 && kRingBytes + kStagingBytes + 1024 + 256 <= 227 * 1024;
+      kBlockM > 64 && kRingBytes + kStagingBytes <= kUsableSmemBytes;
   static constexpr int kSmemBytes =
       kRingBytes + (kStaged ? kStagingBytes : 0) + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
