@@ -690,13 +690,15 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // A batch of at most 64 takes 64-column tiles: in 128-column ones wgmma would read and multiply
 // as many zero columns of B as real ones.
 // From batch kWideMinN on, 128 x 256 tiles (Wide): m64n256k32 reads A's 2 KB from shared memory
-// once for 256 columns, where the 128-column tiles read it twice. From kWideFromN, where the
-// estimate (a 128 x 256 tile counted as a 256 x 128 one) is no longer than the 128-column tiles'
-// and a split leaves each block kWideMinKTilesPerSplit k tiles: measured on the H100 at batch
-// 256, down (64 tiles split 2 ways, 224 k tiles each) 157 -> 144 us, gate_up 315 -> 302 us; o
-// and qkv, whose splits keep 64 k tiles, were 13-17% slower, and at 257-383 a second 256-column
-// tile is mostly padding (the estimate counts it).
-constexpr int kWideFromN = 256, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
+// once for 256 columns, where the 128-column tiles read it twice. From kWideFromN (where the
+// 128-column tiles need a second column tile), where the estimate (a 128 x 256 tile counted as a
+// 256 x 128 one) is no longer than the 128-column tiles' and a split leaves each block
+// kWideMinKTilesPerSplit k tiles: measured on the H100 at batch 256, down (64 tiles split 2 ways,
+// 224 k tiles each) 157 -> 144 us, gate_up 315 -> 302 us; o and qkv, whose splits keep 64 k
+// tiles, were 13-17% slower, and at 257-383 a second 256-column tile is mostly padding (the
+// estimate counts it). At batch 160 and 192 (f16, 2026-11-24), down 153 -> 134 and 158 -> 139
+// us, gate 160 -> 138 and 164 -> 149 us: the padding columns cost less than reading A twice.
+constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
 // Row bands (sm90_reads_in_bands, batch <= 128, one column tile of 64 or 128): the product is
 // bound by reading A, and SMs do not read it equally fast (per-block timelines on the H100,

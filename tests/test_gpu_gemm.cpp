@@ -87,14 +87,14 @@ struct ClusterShape {
 
 // Shapes: one tile that N and M both end inside; whole column tiles of 128 (128-row tiles and a
 // 48-row one), of 256 (128 x 256 tiles), and of 128 then one that N ends inside (192-row tiles at
-// m = 8704, 256-row ones at 13056). Where there is no C (variants 0, 4 and 5: alpha 1, or alpha
+// n = 200, 256-row ones at n = 300). Where there is no C (variants 0, 4 and 5: alpha 1, or alpha
 // and a bias) the sm90 kernel stores whole slabs without bounds checks: of 16-bit output through
 // shared memory where D takes 16-byte stores (ldd a multiple of 8: variants 0 and 5, but for the
 // 128-row tiles, which have no room for it), directly otherwise (variant 4, ldd = m + 5).
 TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
           "[gpu][gemm]") {
   const ClusterShape shapes[] = {
-      {100, 19, 224}, {304, 128, 224}, {264, 512, 96}, {8704, 200, 96}, {13056, 200, 96}};
+      {100, 19, 224}, {304, 128, 224}, {264, 512, 96}, {8704, 200, 96}, {8704, 300, 96}};
   for (size_t shape = 0; shape < std::size(shapes); ++shape)
     for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
       for (sf_dtype_t out : {SF_DTYPE_F16, SF_DTYPE_BF16, SF_DTYPE_F32})
@@ -185,13 +185,14 @@ TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]")
 // paired tiles, N ending in the first half (the second half then empty); 96 paired tiles, the
 // last row tile 32 rows, half a k tile at the end, N ending 8 columns into the first half; 69
 // unpaired tiles (an odd number of row tiles); below batch 512, where they take as many rounds
-// as the 256 x 128 tiles (launch_width), 264 paired tiles at batch 256 and at 450 (N ending
-// 66 columns into the second half of the second column tile). The K-split test's 800 x 600
-// splits these tiles 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the
-// last 28 4 ways.
+// as the 256 x 128 tiles (launch_width), 264 paired tiles at batch 256, at 450 (N ending 66
+// columns into the second half of the second column tile) and at 200 (72 columns into the
+// second half); 64 tiles split 2 ways at batch 136. The K-split test's 800 x 600 splits these
+// tiles 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
 TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160},
-                                 {2900, 700, 96},   {33792, 256, 512}, {33792, 450, 160}};
+                                 {2900, 700, 96},   {33792, 256, 512}, {33792, 450, 160},
+                                 {33792, 200, 160}, {8192, 136, 16416}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < 2; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
