@@ -1,7 +1,7 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
 // A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 x 64 or 64 x 128
-// (row bands), or 128 x 256 from batch 256 on, with three roles: one
+// (row bands), or 128 x 256 from batch 129 on (launch_width), with three roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
