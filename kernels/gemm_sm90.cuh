@@ -692,12 +692,15 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // From batch kWideMinN on, 128 x 256 tiles (Wide): m64n256k32 reads A's 2 KB from shared memory
 // once for 256 columns, where the 128-column tiles read it twice. From kWideFromN (where the
 // 128-column tiles need a second column tile), where the estimate (a 128 x 256 tile counted as a
-// 256 x 128 one) is no longer than the 128-column tiles' and a split leaves each block
-// kWideMinKTilesPerSplit k tiles: measured on the H100 at batch 256, down (64 tiles split 2 ways,
-// 224 k tiles each) 157 -> 144 us, gate_up 315 -> 302 us; o and qkv, whose splits keep 64 k
-// tiles, were 13-17% slower, and at 257-383 a second 256-column tile is mostly padding (the
-// estimate counts it). At batch 160 and 192 (f16, 2026-11-24), down 153 -> 134 and 158 -> 139
-// us, gate 160 -> 138 and 164 -> 149 us: the padding columns cost less than reading A twice.
+// 256 x 128 one) is no longer than the 128-column tiles' and, where the tiles make less than one
+// wave, a split leaves each block kWideMinKTilesPerSplit k tiles: measured on the H100 at batch
+// 256, down (64 tiles split 2 ways, 224 k tiles each) 157 -> 144 us; o and qkv, whose splits
+// keep 64 k tiles, were 13-17% slower, and at 257-383 a second 256-column tile is mostly padding
+// (the estimate counts it). At batch 160 and 192 (f16, 2026-11-24), down 153 -> 134 and 158 ->
+// 139 us, gate 160 -> 138 and 164 -> 149 us: the padding columns cost less than reading A twice.
+// A split of only the last partial wave after whole ones needs no such length (sustained
+// rotated A/B, f16 and bf16): gate_up at 160-192 347-368 -> 286-303 us, at 256 -2 to -3%, gate
+// at 448 -6 to -9%; qkv at 320-448 (132 tiles, then 28 split 4 ways over 32 k tiles) -1 to +2%.
 constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
 // Row bands (sm90_reads_in_bands, batch <= 128, one column tile of 64 or 128): the product is
@@ -744,7 +747,8 @@ void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
     const Waves wide = plan_waves<In, Out, Wide>(args, device);
     const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
     if (256 * wide.rounds(device.sm_count) <= sized.time &&
-        (wide.rest_split == 1 || k_tiles / wide.rest_split >= kWideMinKTilesPerSplit))
+        (wide.rest_split == 1 || wide.whole > 0 ||
+         k_tiles / wide.rest_split >= kWideMinKTilesPerSplit))
       return launch_waves<In, Out, Wide>(args, device, wide, stream);
   }
   launch_sized<In, Out, 128>(sized, args, device, stream);

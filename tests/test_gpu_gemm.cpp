@@ -166,8 +166,9 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
 // Fewer tiles than SMs, or a last partial wave, and a long K: on Hopper the sm90 family splits
 // K over a cluster of 2-4 blocks (gemm_sm90.cuh, choose_split). On a 132-SM H100 these give, in
 // order: 8 tiles split 4 ways (K ending in a half k tile), 40 tiles split 3 ways, 64-column
-// tiles split 4 ways, and 132 tiles unsplit followed by 8 split 2 ways; the three-warpgroup
-// 192-row tiles (106 tiles, the last row tile partial); 21 128 x 256 tiles split 2 ways.
+// tiles split 4 ways, and the three-warpgroup 192-row tiles, 132 unsplit followed by 56 split 2
+// ways and 106 unsplit, the last row tile partial (checked with ncu on the H100); 21 128 x 256
+// tiles split 2 ways.
 // Elsewhere unsplit.
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
