@@ -87,10 +87,11 @@ struct ClusterShape {
 
 // Shapes: one tile that N and M both end inside; whole column tiles of 128 (128-row tiles and a
 // 48-row one), of 256 (128 x 256 tiles), and of 128 then one that N ends inside (192-row tiles at
-// n = 200, the second column tile; 256-row ones at n = 300, the third). Where there is no C (variants 0, 4 and 5: alpha 1, or alpha
-// and a bias) the sm90 kernel stores whole slabs without bounds checks: of 16-bit output through
-// shared memory where D takes 16-byte stores (ldd a multiple of 8: variants 0 and 5, but for the
-// 128-row tiles, which have no room for it), directly otherwise (variant 4, ldd = m + 5).
+// n = 200, the second column tile; 256-row ones at n = 300, the third). Where there is no C
+// (variants 0, 4 and 5: alpha 1, or alpha and a bias) the sm90 kernel stores whole slabs without
+// bounds checks: of 16-bit output through shared memory where D takes 16-byte stores (ldd a
+// multiple of 8: variants 0 and 5, but for the 128-row tiles, which have no room for it),
+// directly otherwise (variant 4, ldd = m + 5).
 TEST_CASE("alpha, beta, bias, in-place C and padded or unaligned leading dimensions",
           "[gpu][gemm]") {
   const ClusterShape shapes[] = {
