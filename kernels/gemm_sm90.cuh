@@ -103,8 +103,8 @@ struct Tile {
   static constexpr int kSmemBytes =
       kRingBytes + (kStaged ? kStagingBytes : 0) + 1024;  // + slack for alignment
   // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
-  static_assert(kSlabs * kAccumulators * kConsumerThreads * 4 <= kRingBytes,
-                "partials fit");
+  static constexpr int kPartialBytes = kSlabs * kAccumulators * kConsumerThreads * 4;
+  static_assert(kPartialBytes <= kRingBytes, "partials fit");
 };
 
 // Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
@@ -326,39 +326,47 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       column[ldd + 8] = value(acc[h][4 * j + 3], bias_g8);
     }
   };
-  // 16-bit output where the tile has staging (T::kStaged) and D takes 16-byte stores: through
-  // the warp's 1 KB of shared memory, 16 columns at a time. stmatrix transposes the 16 columns'
-  // accumulators into 512 bytes, rows 0-7 of each column then rows 8-15, and each lane stores 8
-  // rows of one column in one 16-byte store, whole 32-byte sectors across the warp, where the
-  // direct store writes 2 bytes a lane and 4 partial sectors an instruction. The two 512-byte
-  // halves alternate, so that one __syncwarp a piece orders a half's reads before its next writes.
-  const bool staged_stores = T::kStaged && sizeof(Out) == 2 &&
-                             (reinterpret_cast<uintptr_t>(args.d) & 15) == 0 && args.ldd % 8 == 0;
-  auto store_slab_staged = [&](int h) {
-    if constexpr (T::kStaged && sizeof(Out) == 2) {
-      const int m = m0 + row0 + 64 * h;
-      const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
-      // A piece: 16 columns x 16 rows of 2 bytes, rows 0-7 of each column (16 bytes) then 8-15.
-      constexpr int kPiece = 16 * 16 * 2, kRows8To15 = 16 * 16;
-      static_assert(2 * kPiece == T::kWarpStagingBytes, "two pieces a warp");
-      const uint8_t *staging = smem + T::kRingBytes + warp * T::kWarpStagingBytes;
+  // 16-bit output where D takes 16-byte stores: through 1 KB of shared memory per warp, 16 columns
+  // (a piece) at a time. stmatrix transposes a piece's accumulators (rows g and g + 8 of columns
+  // 2t, 2t + 1 and 8 + 2t, 9 + 2t, as 4 packed pairs) into 512 bytes, rows 0-7 of each column then
+  // rows 8-15, and each lane stores 8 rows of one column in one 16-byte store, whole 32-byte
+  // sectors across the warp, where the direct store writes 2 bytes a lane and 4 partial sectors an
+  // instruction. The two 512-byte halves alternate, so that one __syncwarp a piece orders a half's
+  // reads before its next writes. Unsplit, the staging lies after the ring (T::kStaged); split,
+  // after the partial sums in the ring.
+  const bool staged_stores = sizeof(Out) == 2 && (reinterpret_cast<uintptr_t>(args.d) & 15) == 0 &&
+                             args.ldd % 8 == 0;
+  constexpr int kPiece = 16 * 16 * 2, kRows8To15 = 16 * 16;  // bytes: a piece, its rows 0-7
+  static_assert(2 * kPiece == T::kWarpStagingBytes, "two pieces a warp");
+  // Piece `column` / 16 of the 16 rows from D's row m: pairs w0 and w2 of row g, w1 and w3 of row
+  // g + 8, staged in half `half` (0 or 1) of the warp's staging at `staging`.
+  auto store_piece_staged = [&](const uint8_t *staging, int m, int column, int half, uint32_t w0,
+                                uint32_t w1, uint32_t w2, uint32_t w3) {
+    if constexpr (sizeof(Out) == 2) {
+      staging += warp * T::kWarpStagingBytes + half * kPiece;
       // Lane 8k + r addresses column r of matrix k: k = 0 and 1 rows 0-7 and 8-15 of the piece's
       // first 8 columns, k = 2 and 3 of the next 8; lane l then reads column l % 16's rows 0-7
       // (l < 16) or 8-15.
       const uint32_t put = ptx::shared_address(staging) + ((lane >> 3) & 1) * kRows8To15 +
                            ((lane >> 4) * 8 + (lane & 7)) * 16;
-      Out *d = static_cast<Out *>(args.d) + (n0 + (lane & 15)) * ldd + m + (lane >> 4) * 8;
+      ptx::stmatrix_x4_trans(put, w0, w1, w2, w3);
+      __syncwarp();
+      Out *d = static_cast<Out *>(args.d) + (n0 + column + (lane & 15)) * ldd + m + (lane >> 4) * 8;
+      *reinterpret_cast<uint4 *>(d) = *reinterpret_cast<const uint4 *>(staging + lane * 16);
+    }
+  };
+  auto store_slab_staged = [&](int h) {
+    if constexpr (T::kStaged && sizeof(Out) == 2) {
+      const int m = m0 + row0 + 64 * h;
+      const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
+      auto pair = [&](int at, float row_bias) {
+        return pack_pair(value(acc[h][at], row_bias), value(acc[h][at + 1], row_bias));
+      };
 #pragma unroll
       for (int piece = 0; piece < kAcc / 8; ++piece) {
-        const int half = (piece & 1) * kPiece, i = 8 * piece;
-        auto pair = [&](int at, float row_bias) {
-          return pack_pair(value(acc[h][at], row_bias), value(acc[h][at + 1], row_bias));
-        };
-        ptx::stmatrix_x4_trans(put + half, pair(i, bias_g), pair(i + 2, bias_g8),
-                               pair(i + 4, bias_g), pair(i + 6, bias_g8));
-        __syncwarp();
-        *reinterpret_cast<uint4 *>(d + piece * 16 * ldd) =
-            *reinterpret_cast<const uint4 *>(staging + half + lane * 16);
+        const int i = 8 * piece;
+        store_piece_staged(smem + T::kRingBytes, m, 16 * piece, piece & 1, pair(i, bias_g),
+                           pair(i + 2, bias_g8), pair(i + 4, bias_g), pair(i + 6, bias_g8));
       }
     }
   };
@@ -429,7 +437,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h) {
         if (whole_columns_no_c && m0 + row0 + 64 * h + 16 <= row_end) {
-          if (staged_stores)
+          if (T::kStaged && staged_stores)
             store_slab_staged(h);
           else
             store_slab_directly(h);
@@ -445,11 +453,17 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   if (split == 1) return;
   // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
   // sums, four accumulators (a quad) per thread and 16-byte slot: [slab][quad][consumer thread].
-  // Block q then finishes the quads q (mod split) of every thread, adding the blocks' sums in rank
-  // order; the second cluster barrier keeps each block's shared memory alive until the others
-  // have read it.
+  // Block q then finishes its share of the tile's pieces (16 columns of a slab, two quads of every
+  // thread), pieces [q P / split, (q + 1) P / split) of P, adding the blocks' sums in rank order,
+  // and stores them as the unsplit tile does, through staging after the partial sums where it
+  // can. Measured on the H100 (per-block timelines), qkv at batch 1024, 56 tiles split 2 ways:
+  // from the last wgmma to the end 23 us with per-value stores of quads q (mod split), ~14 of
+  // them the stores; 8 us this way. The second cluster barrier keeps each block's shared memory
+  // alive until the others have read it.
   cg::cluster_group cluster = cg::this_cluster();
-  constexpr int kQuadsPerSlab = kAcc / 4, kQuads = kSlabs * kQuadsPerSlab;
+  constexpr int kQuadsPerSlab = kAcc / 4, kPiecesPerSlab = kAcc / 8;
+  constexpr int kPieces = kSlabs * kPiecesPerSlab;
+  static_assert(T::kPartialBytes + T::kStagingBytes <= T::kRingBytes, "staging after partials");
   float4 *partial = reinterpret_cast<float4 *>(smem);
   ptx::named_barrier_sync(1, kConsumerThreads);
 #pragma unroll
@@ -459,27 +473,45 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       partial[(h * kQuadsPerSlab + j) * kConsumerThreads + tid] =
           make_float4(acc[h][4 * j], acc[h][4 * j + 1], acc[h][4 * j + 2], acc[h][4 * j + 3]);
   cluster.sync();
+  // Piece p's sums: quad 2p (x, y row g, z, w row g + 8 of columns 2t, 2t + 1) and quad 2p + 1
+  // (the same 8 columns on).
+  auto store_piece = [&](int p, float4 a, float4 b, int half) {
+    const int h = p / kPiecesPerSlab, column = (p % kPiecesPerSlab) * 16;
+    const int m = m0 + row0 + 64 * h;
+    if constexpr (sizeof(Out) == 2) {
+      if (staged_stores && args.beta == 0.f && m + 16 <= row_end && n0 + column + 16 <= args.n) {
+        const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
+        auto pair = [&](float low, float high, float row_bias) {
+          return pack_pair(value(low, row_bias), value(high, row_bias));
+        };
+        store_piece_staged(smem + T::kPartialBytes, m, column, half, pair(a.x, a.y, bias_g),
+                           pair(a.z, a.w, bias_g8), pair(b.x, b.y, bias_g),
+                           pair(b.z, b.w, bias_g8));
+        return;
+      }
+    }
+    const int i = column / 2;  // the piece's first accumulator
+    store(h, i, a.x), store(h, i + 1, a.y), store(h, i + 2, a.z), store(h, i + 3, a.w);
+    store(h, i + 4, b.x), store(h, i + 5, b.y), store(h, i + 6, b.z), store(h, i + 7, b.w);
+  };
   // Every remote load is issued before the first store: for all the compiler knows a store to D
   // could alias shared memory, so loads placed after one would wait for it, one round trip of
   // distributed shared memory per quad.
   auto finish = [&](auto split_constant) {
     constexpr int kSplit = decltype(split_constant)::value;
-    constexpr int kOwn = (kQuads + kSplit - 1) / kSplit;
-    float4 sum[kOwn];
+    constexpr int kOwn = (kPieces + kSplit - 1) / kSplit;
+    const int first = rank * kPieces / kSplit, owned = (rank + 1) * kPieces / kSplit - first;
+    float4 sum[kOwn][2];
 #pragma unroll
     for (int u = 0; u < kOwn; ++u)
-      if (rank + u * kSplit < kQuads)
-        sum[u] = cluster_rank_sum(partial, (rank + u * kSplit) * kConsumerThreads + tid, kSplit);
 #pragma unroll
-    for (int u = 0; u < kOwn; ++u) {
-      const int quad = rank + u * kSplit;
-      if (quad >= kQuads) continue;
-      const int h = quad / kQuadsPerSlab, i = (quad % kQuadsPerSlab) * 4;
-      store(h, i, sum[u].x);
-      store(h, i + 1, sum[u].y);
-      store(h, i + 2, sum[u].z);
-      store(h, i + 3, sum[u].w);
-    }
+      for (int e = 0; e < 2; ++e)
+        if (u < owned)
+          sum[u][e] = cluster_rank_sum(partial, (2 * (first + u) + e) * kConsumerThreads + tid,
+                                       kSplit);
+#pragma unroll
+    for (int u = 0; u < kOwn; ++u)
+      if (u < owned) store_piece(first + u, sum[u][0], sum[u][1], u & 1);
   };
   static_assert(kMaxSplit == 4, "one finishing step per split");
   switch (split) {

@@ -125,19 +125,21 @@ namespace {
 // A product that clusters of blocks may compute (splitting K, or sharing B between row tiles):
 // checked against the reference, then run again for the same bits (a split's sum order is
 // fixed). Variant 0: f16 in, f32 out; variant 1: bf16 in and out with alpha 0.5, beta 1 and a
-// bias.
+// bias; variant 2: f16 in and out with alpha -0.5, a bias and no C (the 16-bit output the sm90
+// family stores through shared memory, split or not, where D's rows are 16-byte aligned).
+constexpr int kClusterVariants = 3;
 void check_cluster_product(sf_layout_t layout, const ClusterShape &s, int variant,
                            int64_t ldd_extra, uint64_t seed) {
   sft::GemmCase c;
   c.layout = layout;
-  c.input = variant == 0 ? SF_DTYPE_F16 : SF_DTYPE_BF16;
-  c.output = variant == 0 ? SF_DTYPE_F32 : SF_DTYPE_BF16;
+  c.input = variant == 1 ? SF_DTYPE_BF16 : SF_DTYPE_F16;
+  c.output = variant == 0 ? SF_DTYPE_F32 : variant == 1 ? SF_DTYPE_BF16 : SF_DTYPE_F16;
   c.m = s.m;
   c.n = s.n;
   c.k = s.k;
-  c.alpha = variant == 0 ? 1.f : 0.5f;
-  c.beta = variant == 0 ? 0.f : 1.f;
-  c.bias = variant == 1;
+  c.alpha = variant == 0 ? 1.f : variant == 1 ? 0.5f : -0.5f;
+  c.beta = variant == 1 ? 1.f : 0.f;
+  c.bias = variant != 0;
   c.ldd_extra = ldd_extra;
   c.seed = seed;
   INFO((layout == SF_LAYOUT_LINEAR ? "linear " : "row-major ")
@@ -159,7 +161,7 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
                                {250, 24, 6176}, {40, 2, 32800}};
   for (sf_layout_t layout : {SF_LAYOUT_LINEAR, SF_LAYOUT_ROW_MAJOR})
     for (const ClusterShape &s : shapes)
-      for (int variant = 0; variant < 2; ++variant)
+      for (int variant = 0; variant < kClusterVariants; ++variant)
         check_cluster_product(layout, s, variant, 3,
                             static_cast<uint64_t>(s.m + s.n + s.k + variant));
 }
@@ -175,7 +177,7 @@ TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]")
   const ClusterShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
                                  {17920, 200, 2080}, {10000, 250, 1056}, {800, 600, 2080}};
   for (const ClusterShape &s : shapes)
-    for (int variant = 0; variant < 2; ++variant)
+    for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
                             static_cast<uint64_t>(s.m * 3 + s.n + s.k + variant));
 }
@@ -196,7 +198,7 @@ TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
                                  {2900, 700, 96},   {33792, 256, 512}, {33792, 450, 160},
                                  {33792, 200, 160}, {8192, 136, 16416}};
   for (const ClusterShape &s : shapes)
-    for (int variant = 0; variant < 2; ++variant)
+    for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
                             static_cast<uint64_t>(s.m + s.n * 5 + s.k + variant));
 }
@@ -215,7 +217,7 @@ TEST_CASE("small batches in equal row bands", "[gpu][gemm][sm90]") {
                                  {40000, 33, 96}, {8448, 1, 2080},  {8200, 65, 64},
                                  {6500, 97, 288}, {33000, 128, 96}};
   for (const ClusterShape &s : shapes)
-    for (int variant = 0; variant < 2; ++variant)
+    for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
                             static_cast<uint64_t>(s.m * 7 + s.n + s.k + variant));
 }
