@@ -733,6 +733,10 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // A split of only the last partial wave after whole ones needs no such length (sustained
 // rotated A/B, f16 and bf16): gate_up at 160-192 347-368 -> 286-303 us, at 256 -2 to -3%, gate
 // at 448 -6 to -9%; qkv at 320-448 (132 tiles, then 28 split 4 ways over 32 k tiles) -1 to +2%.
+// Nor, since a split tile stores its share as an unsplit one does (b5fd52f), where the last
+// column tile is at least 7/8 full: o split 2 ways over 64 k tiles (sustained rotated A/B, f16
+// and bf16) at 256 48.2 -> 44.1 and 46.4 -> 44.6 us, at 224 -5 to -11%; at 192 +-1%, at 136-160
+// 2-5% slower, so below that fill the length still applies.
 constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
 // Row bands (sm90_reads_in_bands, batch <= 128, one column tile of 64 or 128): the product is
@@ -778,8 +782,9 @@ void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
   if (args.n >= kWideFromN) {
     const Waves wide = plan_waves<In, Out, Wide>(args, device);
     const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
+    const int last_columns = args.n - (args.n - 1) / 256 * 256;  // of the last column tile
     if (256 * wide.rounds(device.sm_count) <= sized.time &&
-        (wide.rest_split == 1 || wide.whole > 0 ||
+        (wide.rest_split == 1 || wide.whole > 0 || 8 * last_columns >= 7 * 256 ||
          k_tiles / wide.rest_split >= kWideMinKTilesPerSplit))
       return launch_waves<In, Out, Wide>(args, device, wide, stream);
   }

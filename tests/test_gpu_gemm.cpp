@@ -191,12 +191,13 @@ TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]")
 // unpaired tiles (an odd number of row tiles); below batch 512, where they take as many rounds
 // as the 256 x 128 tiles (launch_width), 264 paired tiles at batch 256, at 450 (N ending 66
 // columns into the second half of the second column tile) and at 200 (72 columns into the
-// second half); 64 tiles split 2 ways at batch 136. The K-split test's 800 x 600 splits these
-// tiles 2 ways, and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
+// second half); 64 tiles split 2 ways at batch 136, and at 240 over about 32 k tiles each (the
+// last column tile at least 7/8 full). The K-split test's 800 x 600 splits these tiles 2 ways,
+// and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
 TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160},
                                  {2900, 700, 96},   {33792, 256, 512}, {33792, 450, 160},
-                                 {33792, 200, 160}, {8192, 136, 16416}};
+                                 {33792, 200, 160}, {8192, 136, 16416}, {8192, 240, 4128}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
