@@ -311,6 +311,11 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   auto value = [&](float sum, float row_bias) {
     return from_float<Out>(bias != nullptr ? args.alpha * sum + row_bias : args.alpha * sum);
   };
+  // Two sums of one row as the 16-bit pair the staged store takes (generic: only 16-bit output
+  // calls it).
+  auto value_pair = [&](auto low, auto high, float row_bias) {
+    return pack_pair(value(low, row_bias), value(high, row_bias));
+  };
   const size_t ldd = static_cast<size_t>(args.ldd);
   // Each value at a fixed offset from one pointer per 8 columns.
   auto store_slab_directly = [&](int h) {
@@ -360,7 +365,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       const int m = m0 + row0 + 64 * h;
       const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
       auto pair = [&](int at, float row_bias) {
-        return pack_pair(value(acc[h][at], row_bias), value(acc[h][at + 1], row_bias));
+        return value_pair(acc[h][at], acc[h][at + 1], row_bias);
       };
 #pragma unroll
       for (int piece = 0; piece < kAcc / 8; ++piece) {
@@ -481,12 +486,9 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     if constexpr (sizeof(Out) == 2) {
       if (staged_stores && args.beta == 0.f && m + 16 <= row_end && n0 + column + 16 <= args.n) {
         const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
-        auto pair = [&](float low, float high, float row_bias) {
-          return pack_pair(value(low, row_bias), value(high, row_bias));
-        };
-        store_piece_staged(smem + T::kPartialBytes, m, column, half, pair(a.x, a.y, bias_g),
-                           pair(a.z, a.w, bias_g8), pair(b.x, b.y, bias_g),
-                           pair(b.z, b.w, bias_g8));
+        store_piece_staged(smem + T::kPartialBytes, m, column, half,
+                           value_pair(a.x, a.y, bias_g), value_pair(a.z, a.w, bias_g8),
+                           value_pair(b.x, b.y, bias_g), value_pair(b.z, b.w, bias_g8));
         return;
       }
     }
