@@ -58,7 +58,9 @@ bool all_finite_f16(const std::vector<uint8_t> &bytes) {
 }  // namespace
 
 TEST_CASE("back-to-back products on one stream see each other's results", "[gpu][gemm]") {
-  const int64_t h = 1536, k = 1024;
+  // At batch 600 W1's 144 tiles of 128 x 256 make a whole wave of 132 and a last wave split in
+  // two: two launches of one call, the second queued behind the first.
+  const int64_t h = 6144, k = 2048;
   const Weight w1(sft::prepare_a(SF_DTYPE_F16, h, k, 41));
   const Weight w2(sft::prepare_a(SF_DTYPE_F16, k, h, 42));
   cudaStream_t stream = nullptr;
