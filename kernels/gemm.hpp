@@ -55,7 +55,10 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // k tile, where the tiles they replace (split over K in 2-block clusters) pay theirs per tile
 // (pipeline fill, the sum over the cluster). Measured on the H100 at batch 80-128 (rotated A/B,
 // 2026-11-24): bands 2-9% faster at K = 8192 (gate 109.3 -> 101.7 us at 80, o 36.9 -> 34.7 at
-// 128), 1-9% slower at K = 28672 (down 105.6 -> 114.8 us at 112).
+// 128), 1-9% slower at K = 28672 (down 105.6 -> 114.8 us at 112). Since the split tiles' store
+// became as cheap as the unsplit tiles' (b5fd52f), tiles split 2 ways in one round beat the
+// bands above n = 64 where they multiply no more rows a block (launch_split_over_bands: o and
+// qkv at 72-128); this predicate says where bands are the alternative to tiles.
 constexpr int32_t kSm90BandsMaxN = 128;
 constexpr int32_t kSm90NarrowBandsMaxN = 64;
 constexpr int32_t kSm90WideBandsMaxK = 16384;

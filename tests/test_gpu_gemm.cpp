@@ -171,11 +171,14 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
 // order: 8 tiles split 4 ways (K ending in a half k tile), 40 tiles split 3 ways, 64-column
 // tiles split 4 ways, and the three-warpgroup 192-row tiles, 132 unsplit followed by 56 split 2
 // ways and 106 unsplit, the last row tile partial (checked with ncu on the H100); 21 128 x 256
-// tiles split 2 ways.
+// tiles split 2 ways; in place of row bands (launch_split_over_bands), 64 tiles of 128 rows
+// split 2 ways, K ending in a half k tile, and 53 tiles of 192 rows split 2 ways, the last one
+// 16 rows, N ending inside the column tile.
 // Elsewhere unsplit.
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
-  const ClusterShape shapes[] = {{1000, 100, 8224}, {5120, 100, 4128}, {3000, 40, 16416},
-                                 {17920, 200, 2080}, {10000, 250, 1056}, {800, 600, 2080}};
+  const ClusterShape shapes[] = {{1000, 100, 8224},  {5120, 100, 4128}, {3000, 40, 16416},
+                                 {17920, 200, 2080}, {10000, 250, 1056}, {800, 600, 2080},
+                                 {8192, 100, 2080},  {10000, 120, 2080}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
