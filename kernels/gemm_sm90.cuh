@@ -754,6 +754,12 @@ constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 // and still at K = 8192 (sm90_reads_in_bands): o at 128 36.9 -> 34.7 us, gate at 80 109.3 ->
 // 101.7, gate_up -2 to -6%, qkv -5% at 80-96; bands in 2-block clusters sharing B (TMA
 // multicast) were slower (qkv 128 51.6 us, down 128 127.6): a pair goes at its slower SM's pace.
+// The rows of a band's blocks: 64 (one consumer warpgroup, a band per SM) where the 128-row
+// blocks' bands would be no taller, else 128.
+inline int band_block_rows(const GemmArgs &args, int sm_count) {
+  return args.padded_m / 16 <= 4 * int64_t{sm_count} ? 64 : 128;
+}
+
 template <typename In, typename Out>
 void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t stream) {
   const int64_t row_blocks = args.padded_m / 16, sms = device.sm_count;
@@ -763,7 +769,8 @@ void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
   };
   auto launch_n = [&](auto columns) {
     constexpr int kBlockN = decltype(columns)::value;
-    if (row_blocks <= 4 * sms) return launch_in(Tile<1, 1, kBlockN>{}, sms);
+    if (band_block_rows(args, device.sm_count) == 64)
+      return launch_in(Tile<1, 1, kBlockN>{}, sms);
     launch_in(Tile<2, 1, kBlockN>{}, (row_blocks + 8 * sms - 1) / (8 * sms) * sms);
   };
   if (args.n <= 64) return launch_n(std::integral_constant<int, 64>{});
@@ -781,8 +788,7 @@ void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
 template <typename In, typename Out>
 bool launch_split_over_bands(const GemmArgs &args, const DeviceInfo &device,
                              cudaStream_t stream) {
-  const int64_t row_blocks = args.padded_m / 16, sms = device.sm_count;
-  const int band_rows = row_blocks <= 4 * sms ? 64 : 128;  // launch_bands' 128-column blocks
+  const int band_rows = band_block_rows(args, device.sm_count);
   const int k_tiles = (args.k + kBlockK - 1) / kBlockK;
   if (args.n <= kSm90NarrowBandsMaxN || k_tiles < 2 * kMinKTilesPerSplit) return false;
   auto split_in_one_round = [&](auto tile) {
