@@ -19,9 +19,9 @@
 // to 64 or 128 rows (launch_bands).
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
 // batch 65-256, qkv at 512-1024, smaller weights at any batch), `split` (2-4) consecutive
-// blocks form a cluster that splits K; each adds the others' partial sums, read through
-// distributed shared memory in rank order, for its share of the tile: deterministic, no
-// workspace.
+// blocks form a cluster that splits K; each adds the blocks' partial sums in rank order for its
+// share of the tile, the others' pushed into its shared memory through distributed shared memory
+// (st.async): deterministic, no workspace.
 // Linear layout only (B = X is K-major), with X 16-byte aligned and ldb a multiple of 8.
 // Included only by the per-dtype instantiation files; the kernel body exists only in sm_90a code.
 #pragma once
@@ -102,9 +102,6 @@ struct Tile {
       kBlockM > 64 && kRingBytes + kStagingBytes <= kUsableSmemBytes;
   static constexpr int kSmemBytes =
       kRingBytes + (kStaged ? kStagingBytes : 0) + 1024;  // + slack for alignment
-  // A split block's partial sums, [slab][accumulator][consumer thread], reuse the stages.
-  static constexpr int kPartialBytes = kSlabs * kAccumulators * kConsumerThreads * 4;
-  static_assert(kPartialBytes <= kRingBytes, "partials fit");
 };
 
 // Tile (m0, n0) of linear block index `block`: row tiles advance fastest within groups of
@@ -143,7 +140,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   constexpr int kStages = T::kStages;
   constexpr int kAOffset = T::kAOffset, kBOffset = T::kBOffset, kMetaOffset = T::kMetaOffset;
   extern __shared__ uint8_t smem_raw[];
-  __shared__ __align__(8) uint64_t full[kStages], empty[kStages];
+  __shared__ __align__(8) uint64_t full[kStages], empty[kStages], exchange;
   uint8_t *smem = aligned_smem(smem_raw);
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int m_tiles = (args.m + kBlockM - 1) / kBlockM, n_tiles = (args.n + kBlockN - 1) / kBlockN;
@@ -186,6 +183,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       ptx::mbarrier_init(ptx::shared_address(&full[s]), 1);
       ptx::mbarrier_init(ptx::shared_address(&empty[s]), kReleases);
     }
+    ptx::mbarrier_init(ptx::shared_address(&exchange), 1);  // a split block's sums (below)
     ptx::fence_mbarrier_init();
   }
   // A partner's loads and arrivals may reach this block's barriers as soon as it starts.
@@ -240,10 +238,9 @@ __global__ void __launch_bounds__(T::kThreads, 1)
         }
       }
     }
-    // The producer warpgroup stays for the consumers' cluster barriers: the reduction's two of a
-    // split block, the final one of a paired block.
-    const int cluster_barriers = split > 1 ? 2 : kPeers > 1 ? 1 : 0;
-    for (int b = 0; b < cluster_barriers; ++b) cg::this_cluster().sync();
+    // The producer warpgroup stays for the consumers' cluster barrier: the one before a split
+    // block's sums travel, the final one of a paired block.
+    if (split > 1 || kPeers > 1) cg::this_cluster().sync();
     return;
   }
 
@@ -456,39 +453,35 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // The partner may still arrive on this block's barriers until it passes this one.
   if constexpr (kPeers > 1) cg::this_cluster().sync();
   if (split == 1) return;
-  // Once both consumer warpgroups have consumed every stage, the ring holds this block's partial
-  // sums, four accumulators (a quad) per thread and 16-byte slot: [slab][quad][consumer thread].
-  // Block q then finishes its share of the tile's pieces (16 columns of a slab, two quads of every
-  // thread), pieces [q P / split, (q + 1) P / split) of P, adding the blocks' sums in rank order,
-  // and stores them as the unsplit tile does, through staging after the partial sums where it
-  // can. Measured on the H100 (per-block timelines), qkv at batch 1024, 56 tiles split 2 ways:
-  // from the last wgmma to the end 23 us with per-value stores of quads q (mod split), ~14 of
-  // them the stores; 8 us this way. The second cluster barrier keeps each block's shared memory
-  // alive until the others have read it.
-  cg::cluster_group cluster = cg::this_cluster();
-  constexpr int kQuadsPerSlab = kAcc / 4, kPiecesPerSlab = kAcc / 8;
-  constexpr int kPieces = kSlabs * kPiecesPerSlab;
-  static_assert(T::kPartialBytes + T::kStagingBytes <= T::kRingBytes, "staging after partials");
-  float4 *partial = reinterpret_cast<float4 *>(smem);
-  ptx::named_barrier_sync(1, kConsumerThreads);
-#pragma unroll
-  for (int h = 0; h < kSlabs; ++h)
-#pragma unroll
-    for (int j = 0; j < kQuadsPerSlab; ++j)
-      partial[(h * kQuadsPerSlab + j) * kConsumerThreads + tid] =
-          make_float4(acc[h][4 * j], acc[h][4 * j + 1], acc[h][4 * j + 2], acc[h][4 * j + 3]);
-  cluster.sync();
+  // Block q of the split finishes its share of the tile's pieces (16 columns of a slab, two quads
+  // of four accumulators from every consumer thread), pieces [q P / split, (q + 1) P / split) of
+  // P, adding the blocks' sums in rank order, and stores them as the unsplit tile does, through
+  // staging where it can. The sums travel once every block has consumed its stages (the cluster
+  // barrier): each thread pushes the quads of the pieces another block finishes straight from its
+  // registers into slot `rank` of that block's ring (st.async, completing on its `exchange`
+  // barrier) and writes its own pieces' quads to its own slot, [slot][own piece][quad of the
+  // piece][consumer thread]; a block then waits for its bytes alone and reads every slot from its
+  // own shared memory, so no barrier keeps the blocks alive at the end: a block's shared memory
+  // is written by the others only before it has received every byte. Measured on the H100
+  // (per-block timelines), qkv at batch 1024, 56 tiles split 2 ways: from the last wgmma to the
+  // end 23 us with per-value stores of quads q (mod split), 8 us with the pieces' staged stores
+  // and the others' sums read through distributed shared memory; pushed instead (best of 2 in
+  // rotation, f16 and bf16, 2026-11-25): o and qkv at batch 128 -2 to -3% (qkv 45.4 -> 44.2 us),
+  // the other split tiles (o, down and gate_up at 256, qkv at 1024, gate at 512) within noise.
+  constexpr int kPiecesPerSlab = kAcc / 8, kPieces = kSlabs * kPiecesPerSlab;
+  constexpr int kPieceBytes = 2 * kConsumerThreads * 16;
+  const uint32_t exchange_bar = ptx::shared_address(&exchange);
   // Piece p's sums: quad 2p (x, y row g, z, w row g + 8 of columns 2t, 2t + 1) and quad 2p + 1
   // (the same 8 columns on).
-  auto store_piece = [&](int p, float4 a, float4 b, int half) {
+  auto store_piece = [&](int p, float4 a, float4 b, int half, const uint8_t *staging) {
     const int h = p / kPiecesPerSlab, column = (p % kPiecesPerSlab) * 16;
     const int m = m0 + row0 + 64 * h;
     if constexpr (sizeof(Out) == 2) {
       if (staged_stores && args.beta == 0.f && m + 16 <= row_end && n0 + column + 16 <= args.n) {
         const float bias_g = bias_of(m + (lane >> 2)), bias_g8 = bias_of(m + (lane >> 2) + 8);
-        store_piece_staged(smem + T::kPartialBytes, m, column, half,
-                           value_pair(a.x, a.y, bias_g), value_pair(a.z, a.w, bias_g8),
-                           value_pair(b.x, b.y, bias_g), value_pair(b.z, b.w, bias_g8));
+        store_piece_staged(staging, m, column, half, value_pair(a.x, a.y, bias_g),
+                           value_pair(a.z, a.w, bias_g8), value_pair(b.x, b.y, bias_g),
+                           value_pair(b.z, b.w, bias_g8));
         return;
       }
     }
@@ -496,24 +489,49 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     store(h, i, a.x), store(h, i + 1, a.y), store(h, i + 2, a.z), store(h, i + 3, a.w);
     store(h, i + 4, b.x), store(h, i + 5, b.y), store(h, i + 6, b.z), store(h, i + 7, b.w);
   };
-  // Every remote load is issued before the first store: for all the compiler knows a store to D
-  // could alias shared memory, so loads placed after one would wait for it, one round trip of
-  // distributed shared memory per quad.
   auto finish = [&](auto split_constant) {
     constexpr int kSplit = decltype(split_constant)::value;
     constexpr int kOwn = (kPieces + kSplit - 1) / kSplit;
-    const int first = rank * kPieces / kSplit, owned = (rank + 1) * kPieces / kSplit - first;
-    float4 sum[kOwn][2];
+    constexpr int kSlotBytes = kOwn * kPieceBytes;
+    static_assert(kSplit * kSlotBytes + T::kStagingBytes <= T::kRingBytes, "slots in the ring");
+    auto first_of = [](int q) { return q * kPieces / kSplit; };
+    const int first = first_of(rank), owned = first_of(rank + 1) - first;
+    if (tid == 0)
+      ptx::mbarrier_arrive_expect_tx(exchange_bar, (kSplit - 1) * owned * kPieceBytes);
+    cg::this_cluster().sync();
 #pragma unroll
-    for (int u = 0; u < kOwn; ++u)
+    for (int p = 0; p < kPieces; ++p) {
+      int owner = 0;
+      while (first_of(owner + 1) <= p) ++owner;
+      const int h = p / kPiecesPerSlab, quad = (p % kPiecesPerSlab) * 2;
 #pragma unroll
-      for (int e = 0; e < 2; ++e)
-        if (u < owned)
-          sum[u][e] = cluster_rank_sum(partial, (2 * (first + u) + e) * kConsumerThreads + tid,
-                                       kSplit);
+      for (int e = 0; e < 2; ++e) {
+        const float4 sums = make_float4(acc[h][4 * (quad + e)], acc[h][4 * (quad + e) + 1],
+                                        acc[h][4 * (quad + e) + 2], acc[h][4 * (quad + e) + 3]);
+        uint8_t *slot = smem + rank * kSlotBytes +
+                        ((2 * (p - first_of(owner)) + e) * kConsumerThreads + tid) * 16;
+        if (owner == rank)
+          *reinterpret_cast<float4 *>(slot) = sums;
+        else
+          ptx::st_async_cluster(ptx::shared_address(slot), sums, exchange_bar,
+                                static_cast<uint32_t>(owner));
+      }
+    }
+    ptx::mbarrier_wait(exchange_bar, 0);
+    const float4 *slots = reinterpret_cast<const float4 *>(smem);
 #pragma unroll
-    for (int u = 0; u < kOwn; ++u)
-      if (u < owned) store_piece(first + u, sum[u][0], sum[u][1], u & 1);
+    for (int u = 0; u < kOwn; ++u) {
+      if (u >= owned) break;
+      float4 sum[2];
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int index = (2 * u + e) * kConsumerThreads + tid;
+        sum[e] = slots[index];
+#pragma unroll
+        for (int q = 1; q < kSplit; ++q) sum[e] = add(sum[e], slots[q * kSlotBytes / 16 + index]);
+      }
+      store_piece(first + u, sum[0], sum[1], u & 1, smem + kSplit * kSlotBytes);
+    }
   };
   static_assert(kMaxSplit == 4, "one finishing step per split");
   switch (split) {
@@ -521,7 +539,6 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     case 3: finish(std::integral_constant<int, 3>{}); break;
     case 4: finish(std::integral_constant<int, 4>{}); break;
   }
-  cluster.sync();
 #endif
 }
 

@@ -40,6 +40,21 @@ __device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t bar, uint32_t c
       "r"(cta)
       : "memory");
 }
+// Stores `value` at address `dst` of this block's shared memory, moved to block `cta` of the
+// cluster, without waiting: its 16 bytes complete on the barrier at address `bar` of that block.
+__device__ __forceinline__ void st_async_cluster(uint32_t dst, float4 value, uint32_t bar,
+                                                 uint32_t cta) {
+  asm volatile(
+      "{\n"
+      ".reg .b32 remote_dst, remote_bar;\n"
+      "mapa.shared::cluster.u32 remote_dst, %0, %5;\n"
+      "mapa.shared::cluster.u32 remote_bar, %6, %5;\n"
+      "st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.f32 [remote_dst], "
+      "{%1, %2, %3, %4}, [remote_bar];\n"
+      "}\n" ::"r"(dst),
+      "f"(value.x), "f"(value.y), "f"(value.z), "f"(value.w), "r"(cta), "r"(bar)
+      : "memory");
+}
 // Waits until the phase of parity `parity` has completed.
 __device__ __forceinline__ void mbarrier_wait(uint32_t bar, uint32_t parity) {
   uint32_t done = 0;
