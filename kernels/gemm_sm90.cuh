@@ -335,7 +335,7 @@ __global__ void __launch_bounds__(T::kThreads, 1)
   // sectors across the warp, where the direct store writes 2 bytes a lane and 4 partial sectors an
   // instruction. The two 512-byte halves alternate, so that one __syncwarp a piece orders a half's
   // reads before its next writes. Unsplit, the staging lies after the ring (T::kStaged); split,
-  // after the partial sums in the ring.
+  // in the ring after the slots of the blocks' sums.
   const bool staged_stores = sizeof(Out) == 2 && (reinterpret_cast<uintptr_t>(args.d) & 15) == 0 &&
                              args.ldd % 8 == 0;
   constexpr int kPiece = 16 * 16 * 2, kRows8To15 = 16 * 16;  // bytes: a piece, its rows 0-7
@@ -501,8 +501,8 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     cg::this_cluster().sync();
 #pragma unroll
     for (int p = 0; p < kPieces; ++p) {
-      int owner = 0;
-      while (first_of(owner + 1) <= p) ++owner;
+      // The rank that finishes piece p: first_of(owner) <= p < first_of(owner + 1).
+      const int owner = ((p + 1) * kSplit - 1) / kPieces;
       const int h = p / kPiecesPerSlab, quad = (p % kPiecesPerSlab) * 2;
 #pragma unroll
       for (int e = 0; e < 2; ++e) {
