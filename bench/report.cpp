@@ -306,6 +306,7 @@ json build_report(const RunInfo &run, const DeviceInfo &dev, const std::vector<C
       {"target_sample_ms", run.sample_ms},
       {"max_calls_per_sample", run.max_calls},
       {"statistic", "per-call GPU time of each sample (sample time / calls); median, min, max over samples"},
+      {"sample_order", "interleaved"},
       {"l2_rotation", {{"rotate_factor", run.rotate_factor},
                        {"max_sets", run.max_sets},
                        {"rule", "sets = 1 + ceil(rotate_factor * L2 / bytes_per_set), at least 2, at most "

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "baseline_cublaslt.hpp"
@@ -31,6 +33,8 @@ DeviceBuffer clone(const void *src, size_t bytes, cudaStream_t stream) {
   SFB_CUDA(cudaMemcpyAsync(b.get(), src, bytes, cudaMemcpyDeviceToDevice, stream));
   return b;
 }
+
+constexpr int kImplementations = 3;  // SparseFlow, cuBLASLt, cuSPARSELt
 
 // 0xFF bytes: NaN in f16 and bf16, so an element the implementation does not write fails.
 void poison(void *p, size_t bytes, cudaStream_t stream) { SFB_CUDA(cudaMemsetAsync(p, 0xFF, bytes, stream)); }
@@ -157,7 +161,7 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
   cudaStream_t st = stream_;
 
   // Results are filled in place, so that what was measured survives an error later in the case.
-  r.impls.assign(3, ImplResult());
+  r.impls.assign(kImplementations, ImplResult());
   ImplResult &sfi = r.impls[0], &cub = r.impls[1], &csl = r.impls[2];
   sfi.name = "sparseflow";
   cub.name = "cublaslt";
@@ -189,12 +193,14 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
   size_t free_b = 0, total_b = 0;
   SFB_CUDA(cudaMemGetInfo(&free_b, &total_b));
   const double budget = static_cast<double>(free_b) * cfg_.mem_fraction;
-  // Peak while one implementation is timed: inputs and outputs of every set, the reference
-  // output, and the extra weight copies of the largest representation (cuBLASLt's dense one;
-  // cuSPARSELt's compressed copies plus its compression buffer stay below that plus one weight).
+  // Peak while the implementations are timed together: the inputs of every set, each
+  // implementation's outputs of every set, the reference output, and every implementation's
+  // weights of every set (cuBLASLt's dense ones; SparseFlow's and cuSPARSELt's compressed ones,
+  // each under 5/8 of a dense one; cuSPARSELt's compression buffer stays within the margin).
   auto need = [&](int s) {
-    return static_cast<double>(s) * static_cast<double>(xb + yb) + static_cast<double>(yb) +
-           static_cast<double>(s) * static_cast<double>(wd) + static_cast<double>(64u << 20);
+    return static_cast<double>(s) * static_cast<double>(xb + kImplementations * yb) +
+           static_cast<double>(yb) + static_cast<double>(s) * 2.25 * static_cast<double>(wd) +
+           static_cast<double>(64u << 20);
   };
   while (nsets > 1 && need(nsets) > budget) --nsets;
   if (need(1) > budget) {
@@ -215,11 +221,17 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
     r.rotation_note = "fewer sets than the rotate factor asks for (memory or --max-sets)";
 
   // Inputs: set 0 random, the others copies of it (so every set has the same reference output).
-  std::vector<DeviceBuffer> xs, ys;
+  std::vector<DeviceBuffer> xs;
   xs.emplace_back(xb);
   fill_random(xs[0].get(), t, n * k, cfg_.seed ^ fnv1a(spec.id) ^ 0x5bd1e995ull, st);
   for (int s = 1; s < nsets; ++s) xs.push_back(clone(xs[0].get(), xb, st));
-  for (int s = 0; s < nsets; ++s) ys.emplace_back(yb);
+  // Outputs: every implementation its own sets, checked after the samples that wrote them (set
+  // 0 also takes its first, checked call).
+  auto output_sets = [&] {
+    std::vector<DeviceBuffer> sets;
+    for (int s = 0; s < nsets; ++s) sets.emplace_back(yb);
+    return sets;
+  };
   DeviceBuffer yref(yb);
 
   // fp64 host reference on the sampled elements.
@@ -244,50 +256,33 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
     SFB_CUDA(cudaStreamSynchronize(st));
     return compare_with_reference(vals, ref, t, rtol, plan);
   };
-  double ref_rms = 0;
-  auto check_vs_ref = [&](const void *out) {
-    return from_device(cmp_->compare(out, yref.get(), m * n, t, ref_rms, st), rtol);
-  };
 
-  // Times one implementation and checks every output set its timed calls wrote.
-  auto time_impl = [&](ImplResult &ir, const LaunchFn &launch) {
-    TimingRecord rec = time_calls(launch, nsets, cfg_.timing, st, [&]() {
-      for (auto &y : ys) poison(y.get(), yb, st);
-    });
-    ErrorCheck post;
-    post.reference = "cublaslt";
-    post.coverage = "all";
-    post.sets = nsets;
-    post.threshold = rtol;
-    post.ref_rms = ref_rms;
-    for (auto &y : ys) {
-      ErrorCheck c = check_vs_ref(y.get());
-      post.elements += c.elements;
-      post.max_abs_err = std::max(post.max_abs_err, c.max_abs_err);
-      post.max_rel_err = std::max(post.max_rel_err, c.max_rel_err);
-      post.nonfinite += c.nonfinite;
-    }
-    post.passed = post.nonfinite == 0 && post.max_rel_err <= rtol;
-    ir.checks["post_timing"] = post;
-    if (post.passed) {
-      ir.timing = rec;
-      ir.timed = true;
-    } else {
-      ir.status = "failed";
-      ir.reason = describe("outputs of the timed calls", post) + "; timing discarded";
-    }
+  // The implementations that passed their checks, prepared for timing; their samples are taken
+  // together once all are ready (sample_interleaved).
+  struct Timed {
+    ImplResult *result;
+    const std::vector<DeviceBuffer> *outputs;
+    std::unique_ptr<PreparedCalls> calls;
+  };
+  std::vector<Timed> timed;
+  auto prepare = [&](ImplResult &ir, const std::vector<DeviceBuffer> &outputs, LaunchFn launch) {
+    timed.push_back({&ir, &outputs, std::make_unique<PreparedCalls>(std::move(launch), nsets, cfg_.timing, st)});
   };
 
   // ---- cuBLASLt: the dense baseline and the every-element reference ----------------------------
+  std::vector<DeviceBuffer> cub_y = output_sets(), cub_w;
   CublasLtGemm gemm(lt_, t, layout, m, n, k, lt_workspace_.get(), lt_workspace_.size());
-  gemm.choose_algorithm(cfg_.cublas_candidates, w.dense.get(), xs[0].get(), ys[0].get(), st);
+  gemm.choose_algorithm(cfg_.cublas_candidates, w.dense.get(), xs[0].get(), cub_y[0].get(), st);
   poison(yref.get(), yb, st);
   gemm.run(w.dense.get(), xs[0].get(), yref.get(), st);
   SFB_CUDA(cudaStreamSynchronize(st));
   cub.details = gemm.details();
   cub.checks["vs_fp64"] = check_fp64(yref.get());
   int64_t ref_nonfinite = 0;
-  ref_rms = cmp_->rms(yref.get(), m * n, t, st, &ref_nonfinite);
+  const double ref_rms = cmp_->rms(yref.get(), m * n, t, st, &ref_nonfinite);
+  auto check_vs_ref = [&](const void *out) {
+    return from_device(cmp_->compare(out, yref.get(), m * n, t, ref_rms, st), rtol);
+  };
   const bool ref_ok = cub.checks["vs_fp64"].passed && ref_nonfinite == 0;
   if (!ref_ok) {
     cub.status = "failed";
@@ -295,21 +290,21 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
   } else {
     cub.status = "ok";
     if (!cfg_.validate) {
-      std::vector<DeviceBuffer> wcopies;
-      for (int s = 1; s < nsets; ++s) wcopies.push_back(clone(w.dense.get(), wd, st));
-      time_impl(cub, [&](int s, cudaStream_t stream) {
-        gemm.run(s == 0 ? w.dense.get() : wcopies[s - 1].get(), xs[s].get(), ys[s].get(), stream);
+      for (int s = 1; s < nsets; ++s) cub_w.push_back(clone(w.dense.get(), wd, st));
+      prepare(cub, cub_y, [&](int s, cudaStream_t stream) {
+        gemm.run(s == 0 ? w.dense.get() : cub_w[s - 1].get(), xs[s].get(), cub_y[s].get(), stream);
       });
     }
   }
 
   // ---- SparseFlow ------------------------------------------------------------------------------
+  std::vector<DeviceBuffer> sf_y = output_sets(), sf_w;
   try {
-    poison(ys[0].get(), yb, st);
-    sf_gemm_call(h, w.sf.buffer.get(), sf_bytes, layout, n, xs[0].get(), ys[0].get(), t, st);
+    poison(sf_y[0].get(), yb, st);
+    sf_gemm_call(h, w.sf.buffer.get(), sf_bytes, layout, n, xs[0].get(), sf_y[0].get(), t, st);
     SFB_CUDA(cudaStreamSynchronize(st));
-    sfi.checks["vs_fp64"] = check_fp64(ys[0].get());
-    if (ref_ok) sfi.checks["vs_cublaslt"] = check_vs_ref(ys[0].get());
+    sfi.checks["vs_fp64"] = check_fp64(sf_y[0].get());
+    if (ref_ok) sfi.checks["vs_cublaslt"] = check_vs_ref(sf_y[0].get());
     const std::string bad = first_failure(sfi, {"vs_fp64", "vs_cublaslt"});
     if (!bad.empty()) {
       sfi.status = "failed";
@@ -320,11 +315,10 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
     } else {
       sfi.status = "ok";
       if (!cfg_.validate) {
-        std::vector<DeviceBuffer> copies;
-        for (int s = 1; s < nsets; ++s) copies.push_back(clone(w.sf.buffer.get(), sf_bytes, st));
-        time_impl(sfi, [&](int s, cudaStream_t stream) {
-          const void *a = (s == 0) ? w.sf.buffer.get() : copies[s - 1].get();
-          sf_gemm_call(h, a, sf_bytes, layout, n, xs[s].get(), ys[s].get(), t, stream);
+        for (int s = 1; s < nsets; ++s) sf_w.push_back(clone(w.sf.buffer.get(), sf_bytes, st));
+        prepare(sfi, sf_y, [&](int s, cudaStream_t stream) {
+          const void *a = (s == 0) ? w.sf.buffer.get() : sf_w[s - 1].get();
+          sf_gemm_call(h, a, sf_bytes, layout, n, xs[s].get(), sf_y[s].get(), t, stream);
         });
       }
     }
@@ -336,32 +330,35 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
   }
 
   // ---- cuSPARSELt ------------------------------------------------------------------------------
+  std::unique_ptr<CusparseLtGemm> csl_gemm;
+  std::vector<DeviceBuffer> csl_y, csl_w;
   auto run_cusparselt = [&](ImplResult &ir) {
     std::string why;
-    std::unique_ptr<CusparseLtGemm> g = CusparseLtGemm::create(t, layout, m, n, k, &why);
-    if (!g) {
+    csl_gemm = CusparseLtGemm::create(t, layout, m, n, k, &why);
+    if (!csl_gemm) {
       ir.status = "skipped";
       ir.reason = why;
       return;
     }
-    const size_t cb = g->compressed_bytes();
+    CusparseLtGemm &g = *csl_gemm;
+    const size_t cb = g.compressed_bytes();
     ir.weight_bytes = cb;
-    ir.details = g->details();
-    std::vector<DeviceBuffer> cw;
-    cw.emplace_back(cb);
-    g->compress(w.dense.get(), cw[0].get(), st);
-    const std::string search_err = g->search(cw[0].get(), xs[0].get(), ys[0].get(), st);
-    ir.details = g->details();
+    ir.details = g.details();
+    csl_y = output_sets();
+    csl_w.emplace_back(cb);
+    g.compress(w.dense.get(), csl_w[0].get(), st);
+    const std::string search_err = g.search(csl_w[0].get(), xs[0].get(), csl_y[0].get(), st);
+    ir.details = g.details();
     if (!search_err.empty()) {
       ir.status = "skipped";
       ir.reason = search_err;
       return;
     }
-    poison(ys[0].get(), yb, st);
-    g->run(cw[0].get(), xs[0].get(), ys[0].get(), st);
+    poison(csl_y[0].get(), yb, st);
+    g.run(csl_w[0].get(), xs[0].get(), csl_y[0].get(), st);
     SFB_CUDA(cudaStreamSynchronize(st));
-    ir.checks["vs_fp64"] = check_fp64(ys[0].get());
-    ir.checks["vs_cublaslt"] = check_vs_ref(ys[0].get());
+    ir.checks["vs_fp64"] = check_fp64(csl_y[0].get());
+    ir.checks["vs_cublaslt"] = check_vs_ref(csl_y[0].get());
     const std::string bad = first_failure(ir, {"vs_fp64", "vs_cublaslt"});
     if (!bad.empty()) {
       ir.status = "failed";
@@ -369,8 +366,10 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
       return;
     }
     ir.status = "ok";
-    for (int s = 1; s < nsets; ++s) cw.push_back(clone(cw[0].get(), cb, st));
-    time_impl(ir, [&](int s, cudaStream_t stream) { g->run(cw[s].get(), xs[s].get(), ys[s].get(), stream); });
+    for (int s = 1; s < nsets; ++s) csl_w.push_back(clone(csl_w[0].get(), cb, st));
+    prepare(ir, csl_y, [&, gemm = &g](int s, cudaStream_t stream) {
+      gemm->run(csl_w[s].get(), xs[s].get(), csl_y[s].get(), stream);
+    });
   };
   if (cfg_.validate) {
     csl.status = "not_run";
@@ -393,6 +392,46 @@ void Runner::run_case(const CaseSpec &spec, CaseResult &r) {
     } catch (const std::exception &e) {
       csl.status = "failed";
       csl.reason = e.what();
+    }
+    // Not timed: its buffers go before the others' samples.
+    if (csl.status != "ok") {
+      csl_gemm.reset();
+      csl_y.clear();
+      csl_w.clear();
+    }
+  }
+
+  // ---- the samples, all implementations interleaved, then every output set they wrote checked ---
+  if (timed.empty()) return;
+  std::vector<const PreparedCalls *> calls;
+  for (const Timed &tm : timed) {
+    calls.push_back(tm.calls.get());
+    for (const DeviceBuffer &y : *tm.outputs) poison(y.get(), yb, st);
+  }
+  std::vector<TimingRecord> records = sample_interleaved(calls, cfg_.timing.samples, st);
+  for (std::size_t i = 0; i < timed.size(); ++i) {
+    ImplResult &ir = *timed[i].result;
+    ErrorCheck post;
+    post.reference = "cublaslt";
+    post.coverage = "all";
+    post.sets = nsets;
+    post.threshold = rtol;
+    post.ref_rms = ref_rms;
+    for (const DeviceBuffer &y : *timed[i].outputs) {
+      ErrorCheck c = check_vs_ref(y.get());
+      post.elements += c.elements;
+      post.max_abs_err = std::max(post.max_abs_err, c.max_abs_err);
+      post.max_rel_err = std::max(post.max_rel_err, c.max_rel_err);
+      post.nonfinite += c.nonfinite;
+    }
+    post.passed = post.nonfinite == 0 && post.max_rel_err <= rtol;
+    ir.checks["post_timing"] = post;
+    if (post.passed) {
+      ir.timing = std::move(records[i]);
+      ir.timed = true;
+    } else {
+      ir.status = "failed";
+      ir.reason = describe("outputs of the timed calls", post) + "; timing discarded";
     }
   }
 }

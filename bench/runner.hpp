@@ -1,5 +1,6 @@
 // Runs one case: inputs, the cuBLASLt reference, correctness checks of every implementation, and
-// (benchmark mode) the timing of each implementation on rotating input/output sets.
+// (benchmark mode) the timing of all implementations on rotating input/output sets, their
+// samples interleaved (sample_interleaved).
 #pragma once
 
 #include <cublasLt.h>

@@ -159,9 +159,11 @@ void print_table(std::ostream &out, const json &report) {
       << lib.value("git_hash", std::string("?")) << (lib.value("git_dirty", false) ? "-dirty" : "") << ") on "
       << dev.value("name", std::string("?")) << ", " << mode << " mode\n";
   if (mode == "bench") {
-    const json cb = report.value("measurement", json::object()).value("copy_bandwidth", json::object());
-    const json bw = cb.value("bytes_per_s", json());
-    out << "timing: " << report.value("measurement", json::object()).value("timing_method", std::string("?"))
+    const json measurement = report.value("measurement", json::object());
+    const json bw = measurement.value("copy_bandwidth", json::object()).value("bytes_per_s", json());
+    out << "timing: " << measurement.value("timing_method", std::string("?"))
+        << (measurement.contains("sample_order") ? ", samples " + measurement.value("sample_order", std::string("?"))
+                                                 : std::string())
         << ", median per-call GPU time; copy bandwidth "
         << (bw.is_number() ? fmt("%.0f GB/s", bw.get<double>() / 1e9) : std::string("?"))
         << "; speedups are cuBLASLt (or cuSPARSELt) time / SparseFlow time\n\n";

@@ -134,6 +134,7 @@ TEST_CASE("report: top-level blocks", "[report]") {
   CHECK(j["device"]["l2_cache_bytes"] == (50u << 20));
   CHECK(j["device"]["driver_version"] == 13000);
   CHECK(j["measurement"]["copy_bandwidth"]["bytes_per_s"] == 3.0e12);
+  CHECK(j["measurement"]["sample_order"] == "interleaved");
   CHECK(j["validation"]["rtol"]["f16"] == 1.953125e-3);
   CHECK(j["summary"]["cases"] == 1);
   CHECK(j["summary"]["ok"] == 1);
@@ -531,9 +532,16 @@ TEST_CASE("table: benchmark and validation reports print", "[table]") {
   print_table(out, report);
   const std::string s = out.str();
   CHECK(s.find("SparseFlow ms") != std::string::npos);
+  CHECK(s.find("cuda_graph, samples interleaved, median") != std::string::npos);
   CHECK(s.find("2.00x") != std::string::npos);
   CHECK(s.find("skip (1 case) cusparselt") != std::string::npos);
   CHECK(s.find("1 cases: 1 ok, 0 failed, 0 skipped") != std::string::npos);
+
+  // A report from before the samples were interleaved says nothing of their order.
+  report["measurement"].erase("sample_order");
+  std::ostringstream before;
+  print_table(before, report);
+  CHECK(before.str().find("timing: cuda_graph, median per-call") != std::string::npos);
 
   report["mode"] = "validate";
   std::ostringstream v;

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <string>
+#include <utility>
 
 #include "cuda_check.hpp"
 #include "device_buffer.hpp"
@@ -29,19 +31,6 @@ float elapsed_ms(const Event &a, const Event &b) {
   return ms;
 }
 
-class Graph {
- public:
-  ~Graph() { reset(); }
-  void reset() {
-    if (exec) cudaGraphExecDestroy(exec);
-    if (graph) cudaGraphDestroy(graph);
-    exec = nullptr;
-    graph = nullptr;
-  }
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-};
-
 // Leaves `stream` out of capture mode whatever state a failed capture left it in.
 void abandon_capture(cudaStream_t stream) {
   cudaStreamCaptureStatus st = cudaStreamCaptureStatusNone;
@@ -53,91 +42,97 @@ void abandon_capture(cudaStream_t stream) {
   cudaGetLastError();  // clear the (non-sticky) capture error
 }
 
-void capture(Graph &g, const LaunchFn &launch, int calls, int nsets, cudaStream_t stream) {
-  SFB_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-  try {
-    for (int c = 0; c < calls; ++c) launch(c % nsets, stream);
-  } catch (...) {
-    abandon_capture(stream);
-    throw;
-  }
-  SFB_CUDA(cudaStreamEndCapture(stream, &g.graph));
-  SFB_CUDA(cudaGraphInstantiate(&g.exec, g.graph, 0));
-  SFB_CUDA(cudaGraphUpload(g.exec, stream));
-}
-
 }  // namespace
 
-TimingRecord time_calls(const LaunchFn &launch, int nsets, const TimingConfig &cfg, cudaStream_t stream,
-                        const std::function<void()> &before_samples) {
-  nsets = std::max(1, nsets);
-  TimingRecord rec;
+PreparedCalls::PreparedCalls(LaunchFn launch, int nsets, const TimingConfig &cfg, cudaStream_t stream)
+    : launch_(std::move(launch)), nsets_(std::max(1, nsets)) {
   Event a, b;
 
   // First estimate of one call, after one untimed call.
-  launch(0, stream);
+  launch_(0, stream);
   SFB_CUDA(cudaStreamSynchronize(stream));
-  const int est_calls = std::max(3, nsets);
+  const int est_calls = std::max(3, nsets_);
   SFB_CUDA(cudaEventRecord(a.get(), stream));
-  for (int c = 0; c < est_calls; ++c) launch(c % nsets, stream);
+  for (int c = 0; c < est_calls; ++c) launch_(c % nsets_, stream);
   SFB_CUDA(cudaEventRecord(b.get(), stream));
   SFB_CUDA(cudaEventSynchronize(b.get()));
   const double est_ms = std::max(1e-4, static_cast<double>(elapsed_ms(a, b)) / est_calls);
 
   int calls = static_cast<int>(std::min<double>(cfg.max_calls, std::ceil(cfg.sample_ms / est_ms)));
   calls = std::max(1, calls);
-  calls = ((calls + nsets - 1) / nsets) * nsets;
-  rec.calls_per_sample = calls;
-
-  auto run_loop = [&]() {
-    for (int c = 0; c < calls; ++c) launch(c % nsets, stream);
-  };
+  record_.calls_per_sample = ((calls + nsets_ - 1) / nsets_) * nsets_;
 
   // Warm-up: whole samples until warmup_ms of GPU time.
   double warm = 0;
   do {
     SFB_CUDA(cudaEventRecord(a.get(), stream));
-    run_loop();
+    for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
     SFB_CUDA(cudaEventRecord(b.get(), stream));
     SFB_CUDA(cudaEventSynchronize(b.get()));
     warm += elapsed_ms(a, b);
   } while (warm < cfg.warmup_ms);
-  rec.warmup_ms = warm;
+  record_.warmup_ms = warm;
 
-  Graph g;
-  bool graph_ok = false;
   if (cfg.use_graph) {
     try {
-      capture(g, launch, calls, nsets, stream);
-      SFB_CUDA(cudaGraphLaunch(g.exec, stream));  // one untimed launch of the graph itself
+      SFB_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
+      for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
+      SFB_CUDA(cudaStreamEndCapture(stream, &graph_));
+      SFB_CUDA(cudaGraphInstantiate(&exec_, graph_, 0));
+      SFB_CUDA(cudaGraphUpload(exec_, stream));
+      SFB_CUDA(cudaGraphLaunch(exec_, stream));  // one untimed launch of the graph itself
       SFB_CUDA(cudaStreamSynchronize(stream));
-      graph_ok = true;
     } catch (const std::exception &e) {
       abandon_capture(stream);
-      g.reset();
+      if (exec_) cudaGraphExecDestroy(exec_);
+      if (graph_) cudaGraphDestroy(graph_);
+      exec_ = nullptr;
+      graph_ = nullptr;
       // A sticky error (the context is lost) cannot be recovered by falling back: report it.
       SFB_CUDA(cudaDeviceSynchronize());
-      rec.note = std::string("graph capture failed, timed with events around a loop: ") + e.what();
+      record_.note = std::string("graph capture failed, timed with events around a loop: ") + e.what();
     }
   }
-  rec.method = graph_ok ? "cuda_graph" : "cuda_events";
+  record_.method = exec_ ? "cuda_graph" : "cuda_events";
+}
 
-  if (before_samples) before_samples();
+PreparedCalls::~PreparedCalls() {
+  if (exec_) cudaGraphExecDestroy(exec_);
+  if (graph_) cudaGraphDestroy(graph_);
+}
 
-  std::vector<Event> starts(static_cast<std::size_t>(cfg.samples));
-  std::vector<Event> ends(static_cast<std::size_t>(cfg.samples));
-  for (int s = 0; s < cfg.samples; ++s) {
-    SFB_CUDA(cudaEventRecord(starts[s].get(), stream));
-    if (graph_ok)
-      SFB_CUDA(cudaGraphLaunch(g.exec, stream));
-    else
-      run_loop();
-    SFB_CUDA(cudaEventRecord(ends[s].get(), stream));
+void PreparedCalls::enqueue_sample(cudaStream_t stream) const {
+  if (exec_) {
+    SFB_CUDA(cudaGraphLaunch(exec_, stream));
+    return;
+  }
+  for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
+}
+
+std::vector<TimingRecord> sample_interleaved(const std::vector<const PreparedCalls *> &calls, int samples,
+                                             cudaStream_t stream) {
+  const std::size_t count = calls.size();
+  samples = std::max(1, samples);
+  // starts[i * samples + s], ends[...]: sample s of calls[i].
+  std::vector<Event> starts(count * samples), ends(count * samples);
+  for (int s = 0; s < samples; ++s) {
+    for (std::size_t j = 0; j < count; ++j) {
+      const std::size_t i = (s + j) % count;
+      SFB_CUDA(cudaEventRecord(starts[i * samples + s].get(), stream));
+      calls[i]->enqueue_sample(stream);
+      SFB_CUDA(cudaEventRecord(ends[i * samples + s].get(), stream));
+    }
   }
   SFB_CUDA(cudaStreamSynchronize(stream));
-  for (int s = 0; s < cfg.samples; ++s)
-    rec.samples_ms.push_back(static_cast<double>(elapsed_ms(starts[s], ends[s])) / calls);
-  return rec;
+  std::vector<TimingRecord> records;
+  for (std::size_t i = 0; i < count; ++i) {
+    TimingRecord rec = calls[i]->record();
+    for (int s = 0; s < samples; ++s)
+      rec.samples_ms.push_back(static_cast<double>(elapsed_ms(starts[i * samples + s], ends[i * samples + s])) /
+                               rec.calls_per_sample);
+    records.push_back(std::move(rec));
+  }
+  return records;
 }
 
 CopyBandwidth measure_copy_bandwidth(uint64_t max_bytes, int samples, cudaStream_t stream) {
