@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "commands.hpp"
 #include "device_info.hpp"
@@ -41,27 +42,45 @@ int steps_for(sftp::TensorParallelMlp &mlp, sftp::Backend backend, int64_t batch
   return static_cast<int>(std::clamp(steps, 3.0, 1000.0));
 }
 
-// Check, then `repeats` timed runs; the medians and every run go to the report.
-nlohmann::json measure(sftp::TensorParallelMlp &mlp, sftp::Backend backend, int64_t batch,
-                       const TpOptions &opt, bool *passed, double *step_ms) {
-  const sftp::CheckResult check = mlp.check(backend, batch, 1000 + static_cast<uint64_t>(batch));
-  nlohmann::json j = {{"check", check_json(check)}};
-  *passed = check.passed();
-  if (!*passed) return j;  // a wrong result is not timed
-  const int steps = steps_for(mlp, backend, batch, opt.target_ms);
+// One backend's part of a case: its check, and its timed runs where the check passed.
+struct BackendRuns {
+  sftp::Backend backend;
+  nlohmann::json json;
+  bool passed = false;
+  int steps = 0;
   std::vector<double> step_runs, gemm_runs;
-  for (int r = 0; r < opt.repeats; ++r) {
-    const sftp::StepTime t = mlp.time_steps(backend, batch, 2, steps);
-    step_runs.push_back(t.step_ms);
-    gemm_runs.push_back(t.gemm_ms);
+  double step_ms = 0;  // median of step_runs
+};
+
+// Checks each backend, then `repeats` rounds of one timed run of each that passed, the first of
+// a round alternating, so that the backends are timed under the clocks of the same moments (the
+// H100's wander under its power cap, bench/README.md); the medians and every run go to each
+// backend's json. A wrong result is not timed.
+void measure(sftp::TensorParallelMlp &mlp, int64_t batch, const TpOptions &opt,
+             std::vector<BackendRuns> &runs) {
+  for (BackendRuns &r : runs) {
+    const sftp::CheckResult check = mlp.check(r.backend, batch, 1000 + static_cast<uint64_t>(batch));
+    r.json = {{"check", check_json(check)}};
+    r.passed = check.passed();
+    if (r.passed) r.steps = steps_for(mlp, r.backend, batch, opt.target_ms);
   }
-  *step_ms = summarize(step_runs).median;
-  j["steps_per_run"] = steps;
-  j["step_ms"] = *step_ms;
-  j["gemm_ms"] = summarize(gemm_runs).median;
-  j["step_ms_runs"] = step_runs;
-  j["gemm_ms_runs"] = gemm_runs;
-  return j;
+  for (int round = 0; round < opt.repeats; ++round)
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      BackendRuns &r = runs[(round + i) % runs.size()];
+      if (!r.passed) continue;
+      const sftp::StepTime t = mlp.time_steps(r.backend, batch, 2, r.steps);
+      r.step_runs.push_back(t.step_ms);
+      r.gemm_runs.push_back(t.gemm_ms);
+    }
+  for (BackendRuns &r : runs) {
+    if (!r.passed) continue;
+    r.step_ms = summarize(r.step_runs).median;
+    r.json["steps_per_run"] = r.steps;
+    r.json["step_ms"] = r.step_ms;
+    r.json["gemm_ms"] = summarize(r.gemm_runs).median;
+    r.json["step_ms_runs"] = r.step_runs;
+    r.json["gemm_ms_runs"] = r.gemm_runs;
+  }
 }
 
 }  // namespace
@@ -110,7 +129,8 @@ int run_tp_command(const TpOptions &opt, const std::vector<std::string> &command
               {"model", {{"name", "LLaMA-70B MLP"}, {"hidden", sftp::MlpDims{}.hidden},
                          {"intermediate", sftp::MlpDims{}.intermediate}}},
               {"timing", {{"target_ms", opt.target_ms}, {"repeats", opt.repeats},
-                          {"step", "slowest rank's GPU time per step, steps back to back"}}},
+                          {"step", "slowest rank's GPU time per step, steps back to back"},
+                          {"run_order", "interleaved"}}},
               {"cases", nlohmann::json::array()}};
   } catch (const std::exception &e) {
     std::cerr << "sf_bench tp: error: " << e.what() << "\n";
@@ -136,10 +156,14 @@ int run_tp_command(const TpOptions &opt, const std::vector<std::string> &command
           nlohmann::json c = {{"tp", tp}, {"dtype", dtype_name(dtype)}, {"batch", batch},
                               {"shards", {{"gate_up", {s.gate_up_rows, s.gate_up_k}},
                                           {"down", {s.down_rows, s.down_k}}}}};
-          bool sparse_ok = false, dense_ok = false;
-          double sparse_ms = 0, dense_ms = 0;
-          c["sparseflow"] = measure(mlp, sftp::Backend::SparseFlow, batch, opt, &sparse_ok, &sparse_ms);
-          c["cublas_dense"] = measure(mlp, sftp::Backend::CublasDense, batch, opt, &dense_ok, &dense_ms);
+          std::vector<BackendRuns> runs(2);
+          runs[0].backend = sftp::Backend::SparseFlow;
+          runs[1].backend = sftp::Backend::CublasDense;
+          measure(mlp, batch, opt, runs);
+          c["sparseflow"] = runs[0].json;
+          c["cublas_dense"] = runs[1].json;
+          const bool sparse_ok = runs[0].passed, dense_ok = runs[1].passed;
+          const double sparse_ms = runs[0].step_ms, dense_ms = runs[1].step_ms;
           c["status"] = sparse_ok && dense_ok ? "ok" : "failed";
           if (sparse_ok && dense_ok) {
             c["speedup_step"] = dense_ms / sparse_ms;
