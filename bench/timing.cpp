@@ -66,7 +66,7 @@ PreparedCalls::PreparedCalls(LaunchFn launch, int nsets, const TimingConfig &cfg
   double warm = 0;
   do {
     SFB_CUDA(cudaEventRecord(a.get(), stream));
-    for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
+    run_loop(stream);
     SFB_CUDA(cudaEventRecord(b.get(), stream));
     SFB_CUDA(cudaEventSynchronize(b.get()));
     warm += elapsed_ms(a, b);
@@ -76,7 +76,7 @@ PreparedCalls::PreparedCalls(LaunchFn launch, int nsets, const TimingConfig &cfg
   if (cfg.use_graph) {
     try {
       SFB_CUDA(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal));
-      for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
+      run_loop(stream);
       SFB_CUDA(cudaStreamEndCapture(stream, &graph_));
       SFB_CUDA(cudaGraphInstantiate(&exec_, graph_, 0));
       SFB_CUDA(cudaGraphUpload(exec_, stream));
@@ -84,10 +84,7 @@ PreparedCalls::PreparedCalls(LaunchFn launch, int nsets, const TimingConfig &cfg
       SFB_CUDA(cudaStreamSynchronize(stream));
     } catch (const std::exception &e) {
       abandon_capture(stream);
-      if (exec_) cudaGraphExecDestroy(exec_);
-      if (graph_) cudaGraphDestroy(graph_);
-      exec_ = nullptr;
-      graph_ = nullptr;
+      destroy_graph();
       // A sticky error (the context is lost) cannot be recovered by falling back: report it.
       SFB_CUDA(cudaDeviceSynchronize());
       record_.note = std::string("graph capture failed, timed with events around a loop: ") + e.what();
@@ -96,17 +93,24 @@ PreparedCalls::PreparedCalls(LaunchFn launch, int nsets, const TimingConfig &cfg
   record_.method = exec_ ? "cuda_graph" : "cuda_events";
 }
 
-PreparedCalls::~PreparedCalls() {
+PreparedCalls::~PreparedCalls() { destroy_graph(); }
+
+void PreparedCalls::destroy_graph() {
   if (exec_) cudaGraphExecDestroy(exec_);
   if (graph_) cudaGraphDestroy(graph_);
+  exec_ = nullptr;
+  graph_ = nullptr;
+}
+
+void PreparedCalls::run_loop(cudaStream_t stream) const {
+  for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
 }
 
 void PreparedCalls::enqueue_sample(cudaStream_t stream) const {
-  if (exec_) {
+  if (exec_)
     SFB_CUDA(cudaGraphLaunch(exec_, stream));
-    return;
-  }
-  for (int c = 0; c < record_.calls_per_sample; ++c) launch_(c % nsets_, stream);
+  else
+    run_loop(stream);
 }
 
 std::vector<TimingRecord> sample_interleaved(const std::vector<const PreparedCalls *> &calls, int samples,

@@ -45,6 +45,9 @@ class PreparedCalls {
   const TimingRecord &record() const { return record_; }
 
  private:
+  void run_loop(cudaStream_t stream) const;  // one sample's calls, launched one by one
+  void destroy_graph();
+
   LaunchFn launch_;
   int nsets_ = 1;
   TimingRecord record_;
