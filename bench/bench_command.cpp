@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -158,6 +159,7 @@ int run_bench_command(const BenchOptions &opt, const std::vector<std::string> &c
   run.library.version_number = sf_version_number();
   run.library.header_version_number = SF_VERSION_NUMBER;
   run.library.build_info = sf_build_info();
+  if (const char *forced = std::getenv("SF_GEMM_KERNEL")) run.library.forced_kernel_family = forced;
   if (run.library.version_number != SF_VERSION_NUMBER)
     std::cerr << "sf_bench: warning: libsparseflow is version " << run.library.version_number
               << " but sf_bench was compiled against the header of " << SF_VERSION_NUMBER << "\n";

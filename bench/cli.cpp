@@ -377,6 +377,29 @@ ParsedArgs parse_args(const std::vector<std::string> &args, const std::string &d
     require(!p.show_report.empty(), "show: --report FILE is required");
     return p;
   }
+  if (sub == "crossover") {
+    p.command = Command::Crossover;
+    ArgReader r(args, 1);
+    while (!r.done()) {
+      const std::string f = r.next_flag();
+      if (f == "--help" || f == "-h") {
+        p.command = Command::Help;
+        return p;
+      } else if (f == "--report") {
+        p.crossover.reports.push_back(r.value());
+      } else if (f == "--tolerance") {
+        p.crossover.tolerance = to_double(r.value(), f);
+        require(p.crossover.tolerance >= 0 && p.crossover.tolerance < 1,
+                "--tolerance must be in [0, 1)");
+      } else {
+        throw UsageError("crossover: unknown argument '" + f + "'");
+      }
+    }
+    require(p.crossover.reports.size() >= 2,
+            "crossover: give the unforced report and at least one forced one (--report FILE, twice "
+            "or more)");
+    return p;
+  }
   if (sub == "help") {
     p.command = Command::Help;
     return p;
@@ -401,6 +424,10 @@ std::string help_text() {
        "  sf_bench validate [options]           same as: sf_bench run --validate\n"
        "  sf_bench roi --report FILE ...        GPU count and cost estimate from a report (sf_bench roi --help)\n"
        "  sf_bench show --report FILE           print the table of a saved report\n"
+       "  sf_bench crossover --report FILE ...  the dispatch's kernel family against forced ones, from\n"
+       "                                        reports of one run without SF_GEMM_KERNEL and runs with\n"
+       "                                        it set (--tolerance X: flag forced families X faster,\n"
+       "                                        default 0.05); bench/run_crossover.sh makes them\n"
        "  sf_bench tp [options]                 tensor-parallel LLaMA-70B MLP over NCCL (sf_bench tp --help)\n"
        "\n"
        "Cases:\n"

@@ -82,7 +82,13 @@ struct TpOptions {
   bool quiet = false;
 };
 
-enum class Command { Bench, Roi, Show, Tp, Help, RoiHelp, TpHelp, Version };
+// `sf_bench crossover`: the dispatch's choice against forced kernel families (crossover.hpp).
+struct CrossoverOptions {
+  std::vector<std::string> reports;  // one unforced report and the forced ones
+  double tolerance = 0.05;           // a forced family this much faster is flagged
+};
+
+enum class Command { Bench, Roi, Show, Crossover, Tp, Help, RoiHelp, TpHelp, Version };
 
 struct ParsedArgs {
   Command command = Command::Bench;
@@ -90,6 +96,7 @@ struct ParsedArgs {
   RoiOptions roi;
   TpOptions tp;
   std::string show_report;
+  CrossoverOptions crossover;
 };
 
 // args excludes argv[0]. Throws UsageError with a message that names the offending argument.

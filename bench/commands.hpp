@@ -17,8 +17,9 @@ std::string bench_version_text();
 // `sf_bench tp`: needs NCCL (built in when found) and as many GPUs as the largest TP asked for.
 int run_tp_command(const TpOptions &opt, const std::vector<std::string> &command_line);
 
-// `sf_bench roi` and `sf_bench show`: read a saved report, need no GPU.
+// `sf_bench roi`, `show` and `crossover`: read saved reports, need no GPU.
 int run_roi_command(const RoiOptions &opt);
 int run_show_command(const std::string &report_path);
+int run_crossover_command(const CrossoverOptions &opt);
 
 }  // namespace sfb

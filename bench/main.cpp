@@ -42,6 +42,8 @@ int main(int argc, char **argv) {
       return run_roi_command(p.roi);
     case Command::Show:
       return run_show_command(p.show_report);
+    case Command::Crossover:
+      return run_crossover_command(p.crossover);
     case Command::TpHelp:
       std::cout << tp_help_text();
       return kExitOk;

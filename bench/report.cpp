@@ -288,7 +288,10 @@ json build_report(const RunInfo &run, const DeviceInfo &dev, const std::vector<C
                   {"header_matches_library", run.library.version_number == run.library.header_version_number},
                   {"build_info", run.library.build_info},
                   {"git_hash", lib_hash},
-                  {"git_dirty", lib_dirty}};
+                  {"git_dirty", lib_dirty},
+                  {"forced_kernel_family", run.library.forced_kernel_family.empty()
+                                               ? json(nullptr)
+                                               : json(run.library.forced_kernel_family)}};
   j["bench"] = {{"name", "sf_bench"},
                 {"git_hash", run.bench.git_hash},
                 {"git_dirty", run.bench.git_dirty},

@@ -89,6 +89,9 @@ struct LibraryInfo {
   int version_number = 0;         // sf_version_number() of the loaded library
   int header_version_number = 0;  // SF_VERSION_NUMBER the bench was compiled with
   std::string build_info;         // sf_build_info()
+  // SF_GEMM_KERNEL as this process saw it (the library reads the same variable to force a kernel
+  // family, kernels/gemm_dispatch.cpp); empty when unset.
+  std::string forced_kernel_family;
 };
 
 struct BenchBuildInfo {

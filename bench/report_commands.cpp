@@ -1,9 +1,10 @@
-// `sf_bench roi` and `sf_bench show`: work on a saved report, no GPU and no CUDA call.
+// `sf_bench roi`, `show` and `crossover`: work on saved reports, no GPU and no CUDA call.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "crossover.hpp"
 #include "roi.hpp"
 #include "table.hpp"
 
@@ -55,6 +56,21 @@ int run_roi_command(const RoiOptions &opt) {
     return kExitUsage;
   } catch (const std::invalid_argument &e) {
     std::cerr << "sf_bench roi: error: " << e.what() << '\n';
+    return kExitUsage;
+  }
+}
+
+int run_crossover_command(const CrossoverOptions &opt) {
+  try {
+    std::vector<nlohmann::json> reports;
+    for (const auto &path : opt.reports) reports.push_back(read_report(path));
+    print_crossover(std::cout, build_crossover(reports, opt.reports), opt.tolerance);
+    return kExitOk;
+  } catch (const UsageError &e) {
+    std::cerr << "sf_bench crossover: error: " << e.what() << '\n';
+    return kExitUsage;
+  } catch (const std::runtime_error &e) {
+    std::cerr << "sf_bench crossover: error: " << e.what() << '\n';
     return kExitUsage;
   }
 }

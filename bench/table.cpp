@@ -1,48 +1,17 @@
 #include "table.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "text_rows.hpp"
 
 namespace sfb {
 
 using nlohmann::json;
 
 namespace {
-
-using Row = std::vector<std::string>;
-
-std::string fmt(const char *f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
-
-// Right-aligned columns, except the first.
-void print_rows(std::ostream &out, const std::vector<Row> &rows) {
-  if (rows.empty()) return;
-  std::vector<std::size_t> w(rows[0].size(), 0);
-  for (const auto &r : rows)
-    for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  for (std::size_t ri = 0; ri < rows.size(); ++ri) {
-    const auto &r = rows[ri];
-    std::string line;
-    for (std::size_t i = 0; i < r.size(); ++i) {
-      std::string cell = r[i];
-      std::string pad(w[i] - cell.size(), ' ');
-      line += (i == 0) ? cell + pad : "  " + pad + cell;
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out << line << '\n';
-    if (ri == 0) {
-      std::size_t total = 0;
-      for (std::size_t i = 0; i < w.size(); ++i) total += w[i] + (i ? 2 : 0);
-      out << std::string(total, '-') << '\n';
-    }
-  }
-}
 
 const json &impl(const json &c, const char *name) {
   static const json empty = json::object();
@@ -157,7 +126,10 @@ void print_table(std::ostream &out, const json &report) {
   const std::string mode = report.value("mode", std::string("bench"));
   out << "SparseFlow " << lib.value("version_string", std::string("?")) << " (git "
       << lib.value("git_hash", std::string("?")) << (lib.value("git_dirty", false) ? "-dirty" : "") << ") on "
-      << dev.value("name", std::string("?")) << ", " << mode << " mode\n";
+      << dev.value("name", std::string("?")) << ", " << mode << " mode";
+  const json forced = lib.value("forced_kernel_family", json());
+  if (forced.is_string()) out << ", kernel family forced: " << forced.get<std::string>();
+  out << '\n';
   if (mode == "bench") {
     const json measurement = report.value("measurement", json::object());
     const json bw = measurement.value("copy_bandwidth", json::object()).value("bytes_per_s", json());

@@ -10,6 +10,7 @@
 
 #include "catch_compat.hpp"
 #include "cli.hpp"
+#include "crossover.hpp"
 #include "host_reference.hpp"
 #include "report.hpp"
 #include "roi.hpp"
@@ -436,6 +437,14 @@ TEST_CASE("cli: roi options", "[cli]") {
   REQUIRE_THROWS_AS(parse_args({"roi", "--tokens-per-day", "-5"}, "s"), UsageError);
   REQUIRE_THROWS_AS(parse_args({"roi", "--gemm-fraction", "2"}, "s"), UsageError);
   REQUIRE_THROWS_AS(parse_args({"show"}, "s"), UsageError);
+
+  ParsedArgs c = parse_args({"crossover", "--report", "a.json", "--report", "b.json", "--tolerance", "0.1"}, "s");
+  CHECK(c.command == Command::Crossover);
+  CHECK(c.crossover.reports == std::vector<std::string>{"a.json", "b.json"});
+  CHECK(c.crossover.tolerance == 0.1);
+  REQUIRE_THROWS_AS(parse_args({"crossover", "--report", "a.json"}, "s"), UsageError);  // nothing to compare
+  REQUIRE_THROWS_AS(parse_args({"crossover", "--report", "a", "--report", "b", "--tolerance", "1"}, "s"),
+                    UsageError);
 }
 
 TEST_CASE("shapes: the committed llama70b file", "[shapes]") {
@@ -548,4 +557,66 @@ TEST_CASE("table: benchmark and validation reports print", "[table]") {
   print_table(v, report);
   CHECK(v.str().find("max rel err") != std::string::npos);
   CHECK(v.str().find("pass") != std::string::npos);
+}
+
+TEST_CASE("crossover: the dispatch's choice against forced families", "[crossover]") {
+  // The dispatch's run (no family forced): cuBLASLt 70 us at batch 8 and 16.
+  RunInfo run = fake_run();
+  json chosen = build_report(run, fake_device(), {fake_case("qkv", 10240, 8192, 8, 0.040, 0.070),
+                                                  fake_case("qkv", 10240, 8192, 16, 0.035, 0.070)});
+  CHECK(chosen["library"]["forced_kernel_family"].is_null());
+  // decode forced: as fast as the choice at 8 against dense (its cuBLASLt ran 14% slower, 80 us,
+  // and so did it: by raw times alone it would look 14% slower), 20% faster at 16.
+  run.library.forced_kernel_family = "decode";
+  json decode = build_report(run, fake_device(), {fake_case("qkv", 10240, 8192, 8, 0.040 * 80 / 70.0, 0.080),
+                                                  fake_case("qkv", 10240, 8192, 16, 0.035 / 1.2, 0.070)});
+  CHECK(decode["library"]["forced_kernel_family"] == "decode");
+  // sm90 forced: only batch 16 ran, and it failed its check (left out).
+  run.library.forced_kernel_family = "sm90";
+  CaseResult failed = fake_case("qkv", 10240, 8192, 16, 0.010, 0.070);
+  failed.impls[0].checks["vs_fp64"].passed = false;
+  failed.impls[0].status = "failed";
+  finalize_case_status(failed);
+  json sm90 = build_report(run, fake_device(), {failed});
+
+  const Crossover c = build_crossover({decode, chosen, sm90}, {"d.json", "c.json", "s.json"});
+  CHECK(c.families == std::vector<std::string>{"decode", "sm90"});
+  REQUIRE(c.points.size() == 2);
+  CHECK(c.points[0].batch == 8);
+  CHECK(near(c.points[0].chosen.vs_dense, 1.75));
+  REQUIRE(c.points[0].forced.count("decode") == 1);
+  CHECK(near(c.points[0].best_over_chosen, 1.0, 1e-9));
+  CHECK(c.points[1].forced.count("sm90") == 0);
+  CHECK(c.points[1].best_family == "decode");
+  CHECK(near(c.points[1].best_over_chosen, 1.2, 1e-9));
+
+  std::ostringstream out;
+  print_crossover(out, c, 0.05);
+  const std::string s = out.str();
+  CHECK(s.find("decode us") != std::string::npos);
+  CHECK(s.find("! decode") != std::string::npos);
+  CHECK(s.find("2 of 2 cases also ran with a family forced; in 1 a forced family was more than 5% faster: "
+               "llama70b/qkv/f16/b16 (decode 1.200)") != std::string::npos);
+  std::ostringstream lenient;
+  print_crossover(lenient, c, 0.25);
+  CHECK(lenient.str().find("in none was a forced family more than 25% faster") != std::string::npos);
+
+  // Unusable sets of reports.
+  REQUIRE_THROWS_AS(build_crossover({decode, sm90}, {"d", "s"}), std::runtime_error);      // no choice
+  REQUIRE_THROWS_AS(build_crossover({chosen, chosen}, {"c", "c2"}), std::runtime_error);   // two choices
+  REQUIRE_THROWS_AS(build_crossover({chosen, decode, decode}, {"c", "d", "d2"}), std::runtime_error);
+  json old = chosen;
+  old["library"].erase("forced_kernel_family");
+  REQUIRE_THROWS_AS(build_crossover({old, decode}, {"o", "d"}), std::runtime_error);
+  json validation = decode;
+  validation["mode"] = "validate";
+  REQUIRE_THROWS_AS(build_crossover({chosen, validation}, {"c", "v"}), std::runtime_error);
+  json other_gpu = decode;
+  other_gpu["device"]["name"] = "NVIDIA H200";
+  REQUIRE_THROWS_AS(build_crossover({chosen, other_gpu}, {"c", "h"}), std::runtime_error);
+
+  // A forced report's table says which family it forced.
+  std::ostringstream table;
+  print_table(table, decode);
+  CHECK(table.str().find("bench mode, kernel family forced: decode") != std::string::npos);
 }
