@@ -50,8 +50,9 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // At n <= kSm90BandsMaxN, where A has at least kSm90BandMinRowBlocks blocks of 16 rows per SM,
 // the sm90 family splits A's rows into one equal band per SM (or per SM and wave) instead of
 // tiles: the product is bound by reading A, and a SM left without rows or with a short tile
-// is bandwidth lost (gemm_sm90.cuh, launch_bands). Above n = 64 (one 128-column tile) only up
-// to K = kSm90WideBandsMaxK: there every SM reads all of B from L2 with each k tile, a cost per
+// is bandwidth lost (gemm_sm90.cuh, launch_bands). Above n = 64 (one column tile of 128, or 192
+// above n = 128: a cliff of 18-38% at n = 129 before, bench/run_crossover.sh) only up to
+// K = kSm90WideBandsMaxK: there every SM reads all of B from L2 with each k tile, a cost per
 // k tile, where the tiles they replace (split over K in 2-block clusters) pay theirs per tile
 // (pipeline fill, the sum over the cluster). Measured on the H100 at batch 80-128 (rotated A/B,
 // 2026-11-24): bands 2-9% faster at K = 8192 (gate 109.3 -> 101.7 us at 80, o 36.9 -> 34.7 at
@@ -59,7 +60,7 @@ void gemm_sm90_bf16(sf_dtype_t output, const GemmArgs &args, const DeviceInfo &d
 // became as cheap as the unsplit tiles' (b5fd52f), tiles split 2 ways in one round beat the
 // bands above n = 64 where they multiply no more rows a block (launch_split_over_bands: o and
 // qkv at 72-128); this predicate says where bands are the alternative to tiles.
-constexpr int32_t kSm90BandsMaxN = 128;
+constexpr int32_t kSm90BandsMaxN = 192;
 constexpr int32_t kSm90NarrowBandsMaxN = 64;
 constexpr int32_t kSm90WideBandsMaxK = 16384;
 constexpr int64_t kSm90BandMinRowBlocks = 3;

@@ -1,7 +1,8 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 x 64 or 64 x 128
-// (row bands), or 128 x 256 from batch 129 on (launch_width), with three roles: one
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 or 128 rows x 64,
+// 128 or 192 columns (row bands), or 128 x 256 from batch 129 on (launch_width), with three
+// roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
@@ -755,10 +756,12 @@ void launch_sized(const Sized &sized, const GemmArgs &args, const DeviceInfo &de
 // Nor, since a split tile stores its share as an unsplit one does (b5fd52f), where the last
 // column tile is at least 7/8 full: o split 2 ways over 64 k tiles (sustained rotated A/B, f16
 // and bf16) at 256 48.2 -> 44.1 and 46.4 -> 44.6 us, at 224 -5 to -11%; at 192 +-1%, at 136-160
-// 2-5% slower, so below that fill the length still applies.
+// 2-5% slower, so below that fill the length still applies. Since 2026-11-25 the layers with
+// K <= kSm90WideBandsMaxK read batch 129-192 in row bands of one 192-column tile instead
+// (launch_bands, faster than all of the above); this rule decides for down and above batch 192.
 constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 
-// Row bands (sm90_reads_in_bands, batch <= 128, one column tile of 64 or 128): the product is
+// Row bands (sm90_reads_in_bands, batch <= 192, one column tile of 64, 128 or 192): the product is
 // bound by reading A, and SMs do not read it equally fast (per-block timelines on the H100,
 // 2026-11-24: a fixed set of 24 SMs streamed 28% faster than the others, and qkv's 80 tiles of
 // 128 rows left 52 SMs idle), so an equal share for every SM matters more than whole tiles. The
@@ -771,6 +774,12 @@ constexpr int kWideFromN = 129, kWideMinN = 512, kWideMinKTilesPerSplit = 128;
 // and still at K = 8192 (sm90_reads_in_bands): o at 128 36.9 -> 34.7 us, gate at 80 109.3 ->
 // 101.7, gate_up -2 to -6%, qkv -5% at 80-96; bands in 2-block clusters sharing B (TMA
 // multicast) were slower (qkv 128 51.6 us, down 128 127.6): a pair goes at its slower SM's pace.
+// At batch 129-192, one 192-column tile (m64n192k32) where the tiles took a 256-column one or two
+// of 128 columns, as the 128-column tile did at 65-128 (this or launch_split_over_bands; best
+// of 2 in rotation, f16 and bf16, H100, 2026-11-25): qkv at 129 60.5 -> 46.1 us, o 43.7 ->
+// 37.0, gate 139.1 -> 117.7, gate_up 277.6 -> 237.2, -13 to -24% at 129-192 (down, K = 28672,
+// keeps its tiles). 256-column bands of 64 rows at 193-256 (o) were 8-20% slower than the
+// 128 x 256 tiles split 2 ways.
 // The rows of a band's blocks: 64 (one consumer warpgroup, a band per SM) where the 128-row
 // blocks' bands would be no taller, else 128.
 inline int band_block_rows(const GemmArgs &args, int sm_count) {
@@ -791,11 +800,12 @@ void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
     launch_in(Tile<2, 1, kBlockN>{}, (row_blocks + 8 * sms - 1) / (8 * sms) * sms);
   };
   if (args.n <= 64) return launch_n(std::integral_constant<int, 64>{});
-  launch_n(std::integral_constant<int, 128>{});
+  if (args.n <= 128) return launch_n(std::integral_constant<int, 128>{});
+  launch_n(std::integral_constant<int, 192>{});
 }
 
-// Above batch 64, where the bands would be read with one 128-column tile: tiles of 128 or 192
-// rows split 2 ways over K instead, where they all run at once and a block multiplies no more
+// Above batch 64, where the bands would be read with one column tile of 128 or 192 columns: tiles
+// of 128 or 192 rows and those columns split 2 ways over K instead, where they all run at once and a block multiplies no more
 // rows than a band's warpgroups (a band block's 64 rows a warpgroup against a split tile's
 // rows / 2), since a split tile stores its share as an unsplit one does (b5fd52f). Measured on
 // the H100 (f16 and bf16, best of 2 in rotation, 2026-11-24) at batch 72-128: qkv's 54 tiles of
@@ -816,7 +826,9 @@ bool launch_split_over_bands(const GemmArgs &args, const DeviceInfo &device,
     launch<In, Out, T>(args, device, 0, tiles, 2, stream);
     return true;
   };
-  return split_in_one_round(Tile<2, 1, 128>{}) || split_in_one_round(Tile<3, 1, 128>{});
+  if (args.n <= 128)
+    return split_in_one_round(Tile<2, 1, 128>{}) || split_in_one_round(Tile<3, 1, 128>{});
+  return split_in_one_round(Tile<2, 1, 192>{}) || split_in_one_round(Tile<3, 1, 192>{});
 }
 
 template <typename In, typename Out>

@@ -163,7 +163,7 @@ __device__ __forceinline__ uint64_t k_major_swizzled_descriptor(uint32_t smem_ad
                : "l"(a_descriptor), "l"(b_descriptor), "r"(metadata), "r"(1))
 
 // Accumulator registers d[32q] .. d[32q + 31] as asm operands %32q .. %(32q + 31) and their
-// operand list: n64 takes block 0, n128 blocks 0-1, n256 blocks 0-3.
+// operand list: n64 takes block 0, n128 blocks 0-1, n192 blocks 0-2, n256 blocks 0-3.
 #define SF_WGMMA_SP_D0_31_REGISTERS                                                               \
   "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, "                                            \
   "%12, %13, %14, %15, %16, %17, %18, %19, %20, %21, %22, %23, "                                  \
@@ -224,6 +224,13 @@ __device__ __forceinline__ uint64_t k_major_swizzled_descriptor(uint32_t smem_ad
                   SF_WGMMA_SP_D32_63_OPERANDS, SF_WGMMA_SP_D64_95_OPERANDS,                       \
                   SF_WGMMA_SP_D96_127_OPERANDS)
 
+#define SF_WGMMA_SP_N192(TYPE)                                                                    \
+  SF_WGMMA_SP_ASM("m64n192k32", TYPE,                                                             \
+                  SF_WGMMA_SP_D0_31_REGISTERS ", " SF_WGMMA_SP_D32_63_REGISTERS ", "              \
+                  SF_WGMMA_SP_D64_95_REGISTERS,                                                   \
+                  "%96, %97, %98", "%99", SF_WGMMA_SP_D0_31_OPERANDS,                             \
+                  SF_WGMMA_SP_D32_63_OPERANDS, SF_WGMMA_SP_D64_95_OPERANDS)
+
 #define SF_WGMMA_SP_N128(TYPE)                                                                    \
   SF_WGMMA_SP_ASM("m64n128k32", TYPE,                                                             \
                   SF_WGMMA_SP_D0_31_REGISTERS ", " SF_WGMMA_SP_D32_63_REGISTERS,                  \
@@ -240,6 +247,14 @@ __device__ __forceinline__ void wgmma_sp(F16, float (&d)[128], uint64_t a_descri
 __device__ __forceinline__ void wgmma_sp(BF16, float (&d)[128], uint64_t a_descriptor,
                                          uint64_t b_descriptor, uint32_t metadata) {
   SF_WGMMA_SP_N256("bf16");
+}
+__device__ __forceinline__ void wgmma_sp(F16, float (&d)[96], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N192("f16");
+}
+__device__ __forceinline__ void wgmma_sp(BF16, float (&d)[96], uint64_t a_descriptor,
+                                         uint64_t b_descriptor, uint32_t metadata) {
+  SF_WGMMA_SP_N192("bf16");
 }
 __device__ __forceinline__ void wgmma_sp(F16, float (&d)[64], uint64_t a_descriptor,
                                          uint64_t b_descriptor, uint32_t metadata) {
@@ -260,6 +275,7 @@ __device__ __forceinline__ void wgmma_sp(BF16, float (&d)[32], uint64_t a_descri
 
 #undef SF_WGMMA_SP_N64
 #undef SF_WGMMA_SP_N128
+#undef SF_WGMMA_SP_N192
 #undef SF_WGMMA_SP_N256
 #undef SF_WGMMA_SP_D0_31_OPERANDS
 #undef SF_WGMMA_SP_D0_31_REGISTERS

@@ -173,12 +173,13 @@ TEST_CASE("small-n products with K split across a cluster", "[gpu][gemm][decode]
 // ways and 106 unsplit, the last row tile partial (checked with ncu on the H100); 21 128 x 256
 // tiles split 2 ways; in place of row bands (launch_split_over_bands), 64 tiles of 128 rows
 // split 2 ways, K ending in a half k tile, and 53 tiles of 192 rows split 2 ways, the last one
-// 16 rows, N ending inside the column tile.
+// 16 rows, N ending inside the column tile; the same in 192-column tiles at n = 160 and 150.
 // Elsewhere unsplit.
 TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{1000, 100, 8224},  {5120, 100, 4128}, {3000, 40, 16416},
                                  {17920, 200, 2080}, {10000, 250, 1056}, {800, 600, 2080},
-                                 {8192, 100, 2080},  {10000, 120, 2080}};
+                                 {8192, 100, 2080},  {10000, 120, 2080}, {8192, 160, 2080},
+                                 {10000, 150, 2080}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
@@ -207,7 +208,7 @@ TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
                             static_cast<uint64_t>(s.m + s.n * 5 + s.k + variant));
 }
 
-// Batch <= 128 with at least 3 blocks of 16 rows per SM: on Hopper the sm90 family splits A's
+// Batch <= 192 with at least 3 blocks of 16 rows per SM: on Hopper the sm90 family splits A's
 // rows into bands, equal shares for every SM (gemm_sm90.cuh, launch_bands). On a 132-SM H100
 // these give, in order: 132 bands of 48 or 64 rows in 64-row tiles, M ending inside the last
 // band, at n = 9 and 16 (which the decode family would take for weights this small without the
@@ -215,11 +216,14 @@ TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
 // 96 or 112 rows, three a block; 132 bands of exactly 64 rows (one box size) at n = 1, which
 // runs in bands when the sm90 family is forced; in 128-column tiles, 132 bands of 48 or 64 rows
 // at n = 65 and 97 (B's box the columns that exist), and 264 bands of 112 or 128 rows, two a
-// block, at n = 128 with K ending in a half k tile. Elsewhere tiles.
+// block, at n = 128 with K ending in a half k tile; in 192-column tiles, 132 bands of 48 or 64
+// rows at n = 129 (B's box 129 rows) and 264 bands of 112 or 128 rows at n = 192. Elsewhere
+// tiles.
 TEST_CASE("small batches in equal row bands", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{6401, 9, 544},   {7000, 16, 1056}, {10240, 64, 160},
                                  {40000, 33, 96}, {8448, 1, 2080},  {8200, 65, 64},
-                                 {6500, 97, 288}, {33000, 128, 96}};
+                                 {6500, 97, 288}, {33000, 128, 96}, {8200, 129, 288},
+                                 {33000, 192, 96}};
   for (const ClusterShape &s : shapes)
     for (int variant = 0; variant < kClusterVariants; ++variant)
       check_cluster_product(SF_LAYOUT_LINEAR, s, variant, 0,
