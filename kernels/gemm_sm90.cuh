@@ -358,6 +358,8 @@ __global__ void __launch_bounds__(T::kThreads, 1)
       *reinterpret_cast<uint4 *>(d) = *reinterpret_cast<const uint4 *>(staging + lane * 16);
     }
   };
+  // Where N ends inside the tile, the piece it ends in stores value by value and those after it
+  // nothing (so the staging's halves alternate only between whole pieces, which come first).
   auto store_slab_staged = [&](int h) {
     if constexpr (T::kStaged && sizeof(Out) == 2) {
       const int m = m0 + row0 + 64 * h;
@@ -368,8 +370,13 @@ __global__ void __launch_bounds__(T::kThreads, 1)
 #pragma unroll
       for (int piece = 0; piece < kAcc / 8; ++piece) {
         const int i = 8 * piece;
-        store_piece_staged(smem + T::kRingBytes, m, 16 * piece, piece & 1, pair(i, bias_g),
-                           pair(i + 2, bias_g8), pair(i + 4, bias_g), pair(i + 6, bias_g8));
+        if (n0 + 16 * piece + 16 <= args.n) {
+          store_piece_staged(smem + T::kRingBytes, m, 16 * piece, piece & 1, pair(i, bias_g),
+                             pair(i + 2, bias_g8), pair(i + 4, bias_g), pair(i + 6, bias_g8));
+        } else if (n0 + 16 * piece < args.n) {
+#pragma unroll
+          for (int e = 0; e < 8; ++e) store(h, i + e, acc[h][i + e]);
+        }
       }
     }
   };
@@ -436,15 +443,18 @@ __global__ void __launch_bounds__(T::kThreads, 1)
     // k tiles while this one is stored.
     if (n_k > 0) release(previous_s);
     if (split == 1) {
-      const bool whole_columns_no_c = n0 + kBlockN <= args.n && args.beta == 0.f;
+      const bool whole_columns = n0 + kBlockN <= args.n;
 #pragma unroll
       for (int h = 0; h < kSlabs; ++h) {
-        if (whole_columns_no_c && m0 + row0 + 64 * h + 16 <= row_end) {
-          if (T::kStaged && staged_stores)
+        if (args.beta == 0.f && m0 + row0 + 64 * h + 16 <= row_end) {
+          if (T::kStaged && staged_stores) {
             store_slab_staged(h);
-          else
+            continue;
+          }
+          if (whole_columns) {
             store_slab_directly(h);
-          continue;
+            continue;
+          }
         }
 #pragma unroll
         for (int i = 0; i < kAcc; ++i) store(h, i, acc[h][i]);
