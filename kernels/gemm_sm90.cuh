@@ -853,6 +853,14 @@ void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
   if (args.n >= kWideMinN)
     return launch_waves<In, Out, Wide>(args, device, plan_waves<In, Out, Wide>(args, device),
                                        stream);
+  // Past K = kSm90WideBandsMaxK (down), where the bands give way to tiles above batch 64, at
+  // 129-192 the 192-column tiles split 2 ways as where the bands run (launch_split_over_bands)
+  // rather than a 256-column tile mostly padding (down at 129-192 on the H100, 2026-11-25: -9 to
+  // -13%, 125.7 -> 110.2 us at 129).
+  if (args.n > 128 && args.n <= kSm90BandsMaxN &&
+      args.padded_m / 16 >= kSm90BandMinRowBlocks * device.sm_count &&
+      launch_split_over_bands<In, Out>(args, device, stream))
+    return;
   const Sized sized = plan_sized<In, Out, 128>(args, device);
   if (args.n >= kWideFromN) {
     const Waves wide = plan_waves<In, Out, Wide>(args, device);

@@ -195,8 +195,9 @@ TEST_CASE("batched products with K split across a cluster", "[gpu][gemm][sm90]")
 // unpaired tiles (an odd number of row tiles); below batch 512, where they take as many rounds
 // as the 256 x 128 tiles (launch_width), 264 paired tiles at batch 256, at 450 (N ending 66
 // columns into the second half of the second column tile) and at 200 (72 columns into the
-// second half); 64 tiles split 2 ways at batch 136, and at 240 over about 32 k tiles each (the
-// last column tile at least 7/8 full). The K-split test's 800 x 600 splits these tiles 2 ways,
+// second half); at 240 64 tiles split 2 ways over about 32 k tiles each (the last column tile
+// at least 7/8 full). At batch 136 with K past the bands' limit, 64 tiles of 128 x 192 split 2
+// ways instead (launch_width). The K-split test's 800 x 600 splits these tiles 2 ways,
 // and LLaMA-70B qkv at batch 512 pairs 132 of them and splits the last 28 4 ways.
 TEST_CASE("wide tiles, paired in clusters that share B", "[gpu][gemm][sm90]") {
   const ClusterShape shapes[] = {{8192, 1000, 544}, {8192, 600, 544}, {4000, 520, 160},
