@@ -66,10 +66,7 @@ int run_crossover_command(const CrossoverOptions &opt) {
     for (const auto &path : opt.reports) reports.push_back(read_report(path));
     print_crossover(std::cout, build_crossover(reports, opt.reports), opt.tolerance);
     return kExitOk;
-  } catch (const UsageError &e) {
-    std::cerr << "sf_bench crossover: error: " << e.what() << '\n';
-    return kExitUsage;
-  } catch (const std::runtime_error &e) {
+  } catch (const std::runtime_error &e) {  // unreadable (UsageError) or unusable reports
     std::cerr << "sf_bench crossover: error: " << e.what() << '\n';
     return kExitUsage;
   }

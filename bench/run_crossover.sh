@@ -11,15 +11,9 @@
 # e.g. --dtypes f16,bf16).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-results=${OUT:-bench/results}
-mkdir -p "$results"
-arch_flag=()
-[ -n "${SF_CUDA_ARCHITECTURES:-}" ] && arch_flag=(-DCMAKE_CUDA_ARCHITECTURES="$SF_CUDA_ARCHITECTURES")
-cmake -S . -B build-suite -G Ninja "${arch_flag[@]}" >"$results/configure.log" 2>&1 &&
-  cmake --build build-suite -j"$(nproc)" -t sf_bench >"$results/build.log" 2>&1 ||
-  { tail -40 "$results/configure.log" "$results/build.log"; exit 1; }
-slug=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
-prefix="$results/$slug-$(date -u +%Y-%m-%d)-crossover"
+. bench/suite_build.sh
+suite_build sf_bench
+prefix="$results/$(device_slug)-$(date -u +%Y-%m-%d)-crossover"
 small=1,2,4,8,9,12,16,17,24,32,33,48,64
 # One dtype by default: the switch points do not depend on it. cuSPARSELt is not what is compared.
 common=(--dtypes f16 --no-cusparselt --samples 10 --sample-ms 5 --warmup-ms 20)

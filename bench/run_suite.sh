@@ -7,18 +7,13 @@
 # Environment: SF_CUDA_ARCHITECTURES (default: the project's list), SF_BENCH_ARGS (extra flags).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-results=${OUT:-bench/results}
-mkdir -p "$results"
-arch_flag=()
-[ -n "${SF_CUDA_ARCHITECTURES:-}" ] && arch_flag=(-DCMAKE_CUDA_ARCHITECTURES="$SF_CUDA_ARCHITECTURES")
-cmake -S . -B build-suite -G Ninja "${arch_flag[@]}" >"$results/configure.log" 2>&1 &&
-  cmake --build build-suite -j"$(nproc)" >"$results/build.log" 2>&1 ||
-  { tail -40 "$results/configure.log" "$results/build.log"; exit 1; }
+. bench/suite_build.sh
+suite_build
 grep -i cusparselt "$results/configure.log"
 status=0
 ./build-suite/tests/sf_gpu_tests >"$results/gpu-tests.log" 2>&1 || status=1
 tail -2 "$results/gpu-tests.log"
-slug=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+slug=$(device_slug)
 day=$(date -u +%Y-%m-%d)
 # shellcheck disable=SC2086
 ./build-suite/bench/sf_bench --validate --out "$results/$slug-$day-validate.json" ${SF_BENCH_ARGS:-} \
