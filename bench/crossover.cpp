@@ -50,13 +50,15 @@ std::string forced_family(const json &report, const std::string &name) {
 }  // namespace
 
 Crossover build_crossover(const std::vector<json> &reports, const std::vector<std::string> &names) {
-  if (reports.size() != names.size()) throw std::logic_error("build_crossover: one name per report");
+  if (reports.size() != names.size())
+    throw std::logic_error("build_crossover: one name per report");
   Crossover out;
   const json *chosen = nullptr;
   std::map<std::string, const json *> forced;
   for (std::size_t r = 0; r < reports.size(); ++r) {
     const std::string family = forced_family(reports[r], names[r]);
-    const std::string device = reports[r].value("device", json::object()).value("name", std::string("?"));
+    const std::string device =
+        reports[r].value("device", json::object()).value("name", std::string("?"));
     if (r == 0) out.device = device;
     if (device != out.device)
       throw std::runtime_error("report '" + names[r] + "' is from " + device + ", '" + names[0] +

@@ -64,10 +64,14 @@ constexpr int32_t kSm90BandsMaxN = 192;
 constexpr int32_t kSm90NarrowBandsMaxN = 64;
 constexpr int32_t kSm90WideBandsMaxK = 16384;
 constexpr int64_t kSm90BandMinRowBlocks = 3;
+// Whether A has kSm90BandMinRowBlocks blocks of 16 rows per SM, enough for bands.
+inline bool sm90_band_rows_suffice(const GemmArgs &args, int sm_count) {
+  return args.padded_m / 16 >= kSm90BandMinRowBlocks * sm_count;
+}
 inline bool sm90_reads_in_bands(const GemmArgs &args, int sm_count) {
   const bool n_fits = args.n <= kSm90NarrowBandsMaxN ||
                       (args.n <= kSm90BandsMaxN && args.k <= kSm90WideBandsMaxK);
-  return n_fits && args.padded_m / 16 >= kSm90BandMinRowBlocks * sm_count;
+  return n_fits && sm90_band_rows_suffice(args, sm_count);
 }
 // Small n (gemm_decode.cuh): streams A once, n <= kDecodeMaxN.
 constexpr int32_t kDecodeMaxN = 64;

@@ -1,8 +1,7 @@
 // The Hopper (sm_90a) GEMM: wgmma.mma_async.sp fed by the tensor memory accelerator.
 //
-// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 or 128 rows x 64,
-// 128 or 192 columns (row bands), or 128 x 256 from batch 129 on (launch_width), with three
-// roles: one
+// A block computes tiles of D of 256, 192 or 128 rows x 128 or 64 columns, 64 or 128 rows x 64, 128
+// or 192 columns (row bands), or 128 x 256 from batch 129 on (launch_width), with three roles: one
 // producer thread (of the last warpgroup, whose registers go to the others) streams k tiles of 64
 // dense columns into a ring of shared memory with TMA (A's kept values, B = X, A's metadata; each
 // stage completes on a `full` mbarrier), and two or three consumer warpgroups each multiply their
@@ -16,7 +15,7 @@
 // where the row tiles pair up: 2-block clusters that take two row tiles of the same columns at a
 // time, each block's producer loading half of their B tile into both blocks (TMA multicast), so
 // that each reads from L2 25 KB a stage instead of 41.
-// At batch <= 128 the row tiles are instead bands of A's rows, equal shares for every SM, of up
+// At batch <= 192 the row tiles are instead bands of A's rows, equal shares for every SM, of up
 // to 64 or 128 rows (launch_bands).
 // Where the tiles, or a last partial wave of them, are fewer than the SMs (M = 8192-10240 at
 // batch 65-256, qkv at 512-1024, smaller weights at any batch), `split` (2-4) consecutive
@@ -815,13 +814,14 @@ void launch_bands(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
 }
 
 // Above batch 64, where the bands would be read with one column tile of 128 or 192 columns: tiles
-// of 128 or 192 rows and those columns split 2 ways over K instead, where they all run at once and a block multiplies no more
-// rows than a band's warpgroups (a band block's 64 rows a warpgroup against a split tile's
-// rows / 2), since a split tile stores its share as an unsplit one does (b5fd52f). Measured on
-// the H100 (f16 and bf16, best of 2 in rotation, 2026-11-24) at batch 72-128: qkv's 54 tiles of
-// 192 rows (bands: 132 of 64-80 rows in 128-row blocks) at 128 49.1 -> 46.1 us f16, 45.6 -> 45.2
-// bf16, at 80-120 -3 to -6%; o's 64 tiles of 128 rows (bands of 62 rows in 64-row blocks) at 80
-// 36.8 -> 34.6 us, at 96-128 0 to -13%; at 72 both within 1%. Returns whether it launched.
+// of 128 or 192 rows and those columns split 2 ways over K instead, where they all run at once and
+// a block multiplies no more rows than a band's warpgroups (a band block's 64 rows a warpgroup
+// against a split tile's rows / 2), since a split tile stores its share as an unsplit one does
+// (b5fd52f). Measured on the H100 (f16 and bf16, best of 2 in rotation, 2026-11-24) at batch
+// 72-128: qkv's 54 tiles of 192 rows (bands: 132 of 64-80 rows in 128-row blocks) at 128 49.1 ->
+// 46.1 us f16, 45.6 -> 45.2 bf16, at 80-120 -3 to -6%; o's 64 tiles of 128 rows (bands of 62 rows
+// in 64-row blocks) at 80 36.8 -> 34.6 us, at 96-128 0 to -13%; at 72 both within 1%. Returns
+// whether it launched.
 template <typename In, typename Out>
 bool launch_split_over_bands(const GemmArgs &args, const DeviceInfo &device,
                              cudaStream_t stream) {
@@ -857,8 +857,7 @@ void launch_width(const GemmArgs &args, const DeviceInfo &device, cudaStream_t s
   // 129-192 the 192-column tiles split 2 ways as where the bands run (launch_split_over_bands)
   // rather than a 256-column tile mostly padding (down at 129-192 on the H100, 2026-11-25: -9 to
   // -13%, 125.7 -> 110.2 us at 129).
-  if (args.n > 128 && args.n <= kSm90BandsMaxN &&
-      args.padded_m / 16 >= kSm90BandMinRowBlocks * device.sm_count &&
+  if (args.n > 128 && args.n <= kSm90BandsMaxN && sm90_band_rows_suffice(args, device.sm_count) &&
       launch_split_over_bands<In, Out>(args, device, stream))
     return;
   const Sized sized = plan_sized<In, Out, 128>(args, device);
